@@ -6,3 +6,7 @@
 
 pub mod catalog;
 pub mod model;
+pub mod engine;
+pub mod store;
+pub mod jobs;
+pub mod cli;

@@ -191,5 +191,10 @@ impl Catalog {
     }
 }
 
+/// A stable 64-bit fingerprint (FNV-1a) of some bytes; runs use it to recognise settings.
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    validate::fnv1a(bytes)
+}
+
 #[cfg(test)]
 mod tests;

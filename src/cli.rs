@@ -1,0 +1,332 @@
+//! The command line: the same jobs as the window, for scripts and CI.
+//! Exit codes: 0 success, 1 failure, 2 bad usage or input.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::catalog::Catalog;
+use crate::engine::VolumePreset;
+use crate::jobs::historical::{self, HistoricalRequest, JobError, Notifier};
+use crate::jobs::messages::{DayProgress, Outcome, Progress, Summary};
+use crate::store::{default_db_path, StoreError};
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the work failed.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: bad usage or input.
+pub const EXIT_USAGE: i32 = 2;
+
+/// NYC smart-parking IoT simulator. Without a command it opens the desktop window.
+#[derive(Parser, Debug)]
+#[command(name = "parking-iot", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate a date range of historical events and sessions into the local store.
+    Historical(HistoricalArgs),
+    /// Check a database against every invariant and print realism statistics.
+    Validate(ValidateArgs),
+}
+
+/// Volume presets on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum VolumeArg {
+    /// Arrivals sized from each district's target peak occupancy.
+    Realistic,
+    /// The original system's volume (about 2,860 events a day).
+    Original,
+}
+
+/// Options of `historical`.
+#[derive(clap::Args, Debug)]
+pub struct HistoricalArgs {
+    /// First day, New York local date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, default_value = "2025-01-01")]
+    pub start_date: NaiveDate,
+    /// Last day, inclusive [default: yesterday in New York].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub end_date: Option<NaiveDate>,
+    /// Rows per insert statement.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch_size: usize,
+    /// Random seed: the same seed and settings give the same rows.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+    /// Database file [default: parking-iot.db in the OS data folder].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// An edited catalog file (TOML) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Traffic volume.
+    #[arg(long, value_enum, default_value = "realistic")]
+    pub volume: VolumeArg,
+    /// Plate-share preset from the catalog (published, observed-nyc).
+    #[arg(long, value_name = "NAME")]
+    pub plates: Option<String>,
+    /// Simulation threads [default: one per core].
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Generate and count without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Options of `validate`.
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// Database file [default: parking-iot.db in the OS data folder].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, for example 2025-01-31"))
+}
+
+/// Yesterday in New York.
+pub fn yesterday_in_new_york() -> NaiveDate {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::New_York).date_naive();
+    today.pred_opt().unwrap_or(today)
+}
+
+fn resolve_db(db: Option<PathBuf>) -> Result<PathBuf, String> {
+    match db {
+        Some(p) => Ok(p),
+        None => {
+            let p = default_db_path().ok_or("no home folder found for the default database: pass --db PATH")?;
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the data folder {}: {e}; pass --db PATH", dir.display()))?;
+            }
+            Ok(p)
+        }
+    }
+}
+
+fn load_catalog(path: Option<&PathBuf>) -> Result<Arc<Catalog>, String> {
+    let c = match path {
+        Some(p) => Catalog::load(p),
+        None => Catalog::builtin(),
+    };
+    c.map(Arc::new).map_err(|e| format!("bad catalog: {e}"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Some(Command::Historical(args)) => historical_command(args),
+        Some(Command::Validate(args)) => validate_command(args),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            EXIT_OK
+        }
+    }
+}
+
+fn usage_error(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+fn historical_command(args: HistoricalArgs) -> i32 {
+    let catalog = match load_catalog(args.catalog.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    let db = if args.dry_run {
+        args.db.clone().unwrap_or_default()
+    } else {
+        match resolve_db(args.db.clone()) {
+            Ok(p) => p,
+            Err(e) => return usage_error(&e),
+        }
+    };
+    let request = HistoricalRequest {
+        start: args.start_date,
+        end: args.end_date.unwrap_or_else(yesterday_in_new_york),
+        batch_size: args.batch_size,
+        seed: args.seed,
+        volume: match args.volume {
+            VolumeArg::Realistic => VolumePreset::Realistic,
+            VolumeArg::Original => VolumePreset::Original,
+        },
+        plate_preset: args.plates.clone(),
+        threads: args.threads,
+        dry_run: args.dry_run,
+        db,
+        catalog,
+    };
+    if let Err(e) = request.check() {
+        return usage_error(&e.to_string());
+    }
+    let terminal = std::io::stderr().is_terminal();
+    eprintln!(
+        "parking-iot historical: {} to {}, seed {}, {} volume{}",
+        request.start,
+        request.end,
+        request.seed,
+        request.volume.as_str(),
+        if request.dry_run { ", dry run (nothing is written)".to_string() } else { format!(", into {}", request.db.display()) }
+    );
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let notifier = Notifier { tx, notify: Box::new(|| {}) };
+    let cancel = AtomicBool::new(false);
+    let printer = std::thread::spawn(move || {
+        let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(10);
+        for p in rx.iter() {
+            match p {
+                Progress::Started { run_id, days_total, days_done } => {
+                    eprintln!("run {run_id}: {days_total} days{}", if days_done > 0 { format!(", resuming after day {days_done}") } else { String::new() });
+                }
+                Progress::Log(line) => eprintln!("{line}"),
+                Progress::Day(d) => {
+                    if terminal {
+                        eprint!("\r{}", bar_line(&d));
+                        let _ = std::io::stderr().flush();
+                    } else if last_line.elapsed().as_secs_f64() >= 2.0 || d.days_done == d.days_total {
+                        eprintln!("{}", plain_line(&d));
+                        last_line = std::time::Instant::now();
+                    }
+                }
+                Progress::Done(_) => {}
+            }
+        }
+        if terminal {
+            eprintln!();
+        }
+    });
+    let result = historical::run(&request, &notifier, &cancel);
+    drop(notifier);
+    let _ = printer.join();
+    match result {
+        Ok(Outcome::Finished(s)) => {
+            println!("{}", summary_line("done", &s));
+            EXIT_OK
+        }
+        Ok(Outcome::AlreadyComplete(s)) => {
+            println!("nothing to do: run {} is already complete ({} days, {} events, {} sessions); the database was not changed", s.run_id, s.days, s.events, s.sessions);
+            EXIT_OK
+        }
+        Ok(Outcome::Cancelled(s)) => {
+            println!("{}", summary_line("stopped", &s));
+            println!("run the same command again to finish the run");
+            EXIT_FAILURE
+        }
+        Ok(Outcome::Failed(e)) => {
+            eprintln!("error: {e}");
+            EXIT_FAILURE
+        }
+        Err(JobError::BadInput(e)) => usage_error(&e),
+        Err(JobError::Store(e)) => {
+            eprintln!("error: {e}");
+            match e {
+                StoreError::MissingFolder(_) | StoreError::Corrupt(_) | StoreError::ReadOnly(_) | StoreError::Run(_) => EXIT_USAGE,
+                _ => EXIT_FAILURE,
+            }
+        }
+    }
+}
+
+fn human(n: f64) -> String {
+    if n >= 1e6 {
+        format!("{:.2}M", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+fn eta(d: &DayProgress) -> String {
+    let frac = d.fraction();
+    if frac <= 0.0 || d.elapsed_s <= 0.0 {
+        return "?".into();
+    }
+    let left = d.elapsed_s * (1.0 - frac) / frac;
+    format!("{left:.0}s")
+}
+
+fn bar_line(d: &DayProgress) -> String {
+    let width = 30;
+    let filled = (d.fraction() * width as f64).round() as usize;
+    format!(
+        "[{}{}] {:>3.0}% {}/{} days  {} events  {} sessions  {} ev/s  left {}   ",
+        "#".repeat(filled),
+        "-".repeat(width - filled.min(width)),
+        d.fraction() * 100.0,
+        d.days_done,
+        d.days_total,
+        human(d.events as f64),
+        human(d.sessions as f64),
+        human(d.events_per_sec()),
+        eta(d)
+    )
+}
+
+fn plain_line(d: &DayProgress) -> String {
+    format!(
+        "progress: {:.0}% ({}/{} days), {} events, {} sessions, {} events/s",
+        d.fraction() * 100.0,
+        d.days_done,
+        d.days_total,
+        d.events,
+        d.sessions,
+        d.events_per_sec().round()
+    )
+}
+
+fn summary_line(word: &str, s: &Summary) -> String {
+    format!(
+        "{word}: run {}, {} days, {} events, {} sessions, {} cars turned away, {:.1} s, {} events/s{}",
+        s.run_id,
+        s.days,
+        s.events,
+        s.sessions,
+        s.turned_away,
+        s.seconds,
+        s.events_per_sec().round(),
+        if s.dry_run { " (dry run: nothing written)" } else { "" }
+    )
+}
+
+fn validate_command(args: ValidateArgs) -> i32 {
+    let db = match args.db {
+        Some(p) => p,
+        None => match default_db_path() {
+            Some(p) => p,
+            None => return usage_error("no home folder found for the default database: pass --db PATH"),
+        },
+    };
+    if !db.is_file() {
+        return usage_error(&format!("{} does not exist: pass the database a historical run wrote (--db PATH)", db.display()));
+    }
+    match validate_db_placeholder(&db) {
+        Ok(report) => {
+            println!("{}", report.render());
+            if report.passed() {
+                EXIT_OK
+            } else {
+                EXIT_FAILURE
+            }
+        }
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+// TEMP until the validate module lands.
+fn validate_db_placeholder(_: &std::path::Path) -> Result<Placeholder, String> { Err("validate: not yet".into()) }
+struct Placeholder;
+impl Placeholder { fn render(&self) -> String { String::new() } fn passed(&self) -> bool { false } }

@@ -1,0 +1,5 @@
+//! Jobs: everything that waits or runs on threads - the historical generator (and, with the
+//! desktop, the live runner). The window and the command line drive the same jobs.
+
+pub mod historical;
+pub mod messages;
