@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS parking_sessions (
 
 -- Sample queries filter and group by time, district, facility and status.
 CREATE INDEX IF NOT EXISTS parking_events_time ON parking_events (event_time);
-CREATE INDEX IF NOT EXISTS parking_events_facility_time ON parking_events (facility_id, event_time);
 CREATE INDEX IF NOT EXISTS parking_sessions_status ON parking_sessions (status, facility_id);
 CREATE INDEX IF NOT EXISTS parking_sessions_out ON parking_sessions (out_time);
 

@@ -93,12 +93,15 @@ pub struct ValidateArgs {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, for example 2025-01-31"))
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, for example 2025-01-31"))
 }
 
 /// Yesterday in New York.
 pub fn yesterday_in_new_york() -> NaiveDate {
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::New_York).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
     today.pred_opt().unwrap_or(today)
 }
 
@@ -106,9 +109,15 @@ fn resolve_db(db: Option<PathBuf>) -> Result<PathBuf, String> {
     match db {
         Some(p) => Ok(p),
         None => {
-            let p = default_db_path().ok_or("no home folder found for the default database: pass --db PATH")?;
+            let p = default_db_path()
+                .ok_or("no home folder found for the default database: pass --db PATH")?;
             if let Some(dir) = p.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the data folder {}: {e}; pass --db PATH", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    format!(
+                        "cannot create the data folder {}: {e}; pass --db PATH",
+                        dir.display()
+                    )
+                })?;
             }
             Ok(p)
         }
@@ -179,24 +188,44 @@ fn historical_command(args: HistoricalArgs) -> i32 {
         request.end,
         request.seed,
         request.volume.as_str(),
-        if request.dry_run { ", dry run (nothing is written)".to_string() } else { format!(", into {}", request.db.display()) }
+        if request.dry_run {
+            ", dry run (nothing is written)".to_string()
+        } else {
+            format!(", into {}", request.db.display())
+        }
     );
     let (tx, rx) = crossbeam_channel::unbounded();
-    let notifier = Notifier { tx, notify: Box::new(|| {}) };
+    let notifier = Notifier {
+        tx,
+        notify: Box::new(|| {}),
+    };
     let cancel = AtomicBool::new(false);
     let printer = std::thread::spawn(move || {
         let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(10);
         for p in rx.iter() {
             match p {
-                Progress::Started { run_id, days_total, days_done } => {
-                    eprintln!("run {run_id}: {days_total} days{}", if days_done > 0 { format!(", resuming after day {days_done}") } else { String::new() });
+                Progress::Started {
+                    run_id,
+                    days_total,
+                    days_done,
+                } => {
+                    eprintln!(
+                        "run {run_id}: {days_total} days{}",
+                        if days_done > 0 {
+                            format!(", resuming after day {days_done}")
+                        } else {
+                            String::new()
+                        }
+                    );
                 }
                 Progress::Log(line) => eprintln!("{line}"),
                 Progress::Day(d) => {
                     if terminal {
                         eprint!("\r{}", bar_line(&d));
                         let _ = std::io::stderr().flush();
-                    } else if last_line.elapsed().as_secs_f64() >= 2.0 || d.days_done == d.days_total {
+                    } else if last_line.elapsed().as_secs_f64() >= 2.0
+                        || d.days_done == d.days_total
+                    {
                         eprintln!("{}", plain_line(&d));
                         last_line = std::time::Instant::now();
                     }
@@ -233,7 +262,10 @@ fn historical_command(args: HistoricalArgs) -> i32 {
         Err(JobError::Store(e)) => {
             eprintln!("error: {e}");
             match e {
-                StoreError::MissingFolder(_) | StoreError::Corrupt(_) | StoreError::ReadOnly(_) | StoreError::Run(_) => EXIT_USAGE,
+                StoreError::MissingFolder(_)
+                | StoreError::Corrupt(_)
+                | StoreError::ReadOnly(_)
+                | StoreError::Run(_) => EXIT_USAGE,
                 _ => EXIT_FAILURE,
             }
         }
@@ -307,11 +339,16 @@ fn validate_command(args: ValidateArgs) -> i32 {
         Some(p) => p,
         None => match default_db_path() {
             Some(p) => p,
-            None => return usage_error("no home folder found for the default database: pass --db PATH"),
+            None => {
+                return usage_error("no home folder found for the default database: pass --db PATH")
+            }
         },
     };
     if !db.is_file() {
-        return usage_error(&format!("{} does not exist: pass the database a historical run wrote (--db PATH)", db.display()));
+        return usage_error(&format!(
+            "{} does not exist: pass the database a historical run wrote (--db PATH)",
+            db.display()
+        ));
     }
     match validate_db_placeholder(&db) {
         Ok(report) => {
@@ -327,6 +364,15 @@ fn validate_command(args: ValidateArgs) -> i32 {
 }
 
 // TEMP until the validate module lands.
-fn validate_db_placeholder(_: &std::path::Path) -> Result<Placeholder, String> { Err("validate: not yet".into()) }
+fn validate_db_placeholder(_: &std::path::Path) -> Result<Placeholder, String> {
+    Err("validate: not yet".into())
+}
 struct Placeholder;
-impl Placeholder { fn render(&self) -> String { String::new() } fn passed(&self) -> bool { false } }
+impl Placeholder {
+    fn render(&self) -> String {
+        String::new()
+    }
+    fn passed(&self) -> bool {
+        false
+    }
+}

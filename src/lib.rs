@@ -5,8 +5,8 @@
 //! `cli` and `ui`.
 
 pub mod catalog;
-pub mod model;
-pub mod engine;
-pub mod store;
-pub mod jobs;
 pub mod cli;
+pub mod engine;
+pub mod jobs;
+pub mod model;
+pub mod store;

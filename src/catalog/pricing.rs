@@ -50,7 +50,11 @@ mod tests {
     #[test]
     fn started_hours_are_billed_up_to_the_daily_maximum() {
         let p = jfk_long_term();
-        assert_eq!(p.cost_cents(0), 800, "a zero-length stay pays one increment");
+        assert_eq!(
+            p.cost_cents(0),
+            800,
+            "a zero-length stay pays one increment"
+        );
         assert_eq!(p.cost_cents(10 * 60_000), 800);
         assert_eq!(p.cost_cents(HOUR_MS), 800);
         assert_eq!(p.cost_cents(HOUR_MS + 1), 1600);

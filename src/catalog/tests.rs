@@ -26,10 +26,16 @@ fn builtin_catalog_has_the_published_facilities() {
     assert_eq!(by_district("Staten Island"), 930);
     assert_eq!(by_district("Airport"), 3_300);
     let ts = &c.facilities[0];
-    assert_eq!((ts.id, ts.name.as_str(), ts.spots), (1, "Times Square 44th St", 200));
+    assert_eq!(
+        (ts.id, ts.name.as_str(), ts.spots),
+        (1, "Times Square 44th St", 200)
+    );
     assert_eq!(ts.pricing.rate_cents_per_hour, 3500);
     let mall = c.facilities.iter().find(|f| f.id == 42).map(|f| f.pricing);
-    assert_eq!(mall.map(|p| (p.rate_cents_per_hour, p.daily_max_cents)), Some((0, 0)));
+    assert_eq!(
+        mall.map(|p| (p.rate_cents_per_hour, p.daily_max_cents)),
+        Some((0, 0))
+    );
     let manhattan = &c.districts[0];
     assert_eq!(manhattan.weekday_multiplier, 1.4);
     assert!(manhattan.peak_entry[7] && manhattan.peak_entry[11] && !manhattan.peak_entry[12]);
@@ -40,7 +46,10 @@ fn builtin_catalog_has_the_published_facilities() {
 }
 
 fn edited(from: &str, to: &str) -> Result<Catalog, CatalogError> {
-    assert!(BUILTIN_CATALOG.contains(from), "test edit '{from}' not found");
+    assert!(
+        BUILTIN_CATALOG.contains(from),
+        "test edit '{from}' not found"
+    );
     Catalog::parse(&BUILTIN_CATALOG.replacen(from, to, 1), "edited.toml")
 }
 
@@ -52,13 +61,28 @@ fn line_of(needle: &str) -> usize {
 #[test]
 fn bad_catalogs_name_file_line_and_field() {
     let spots_line = line_of("spots = 300\nrate_per_hour = 28.00");
-    let e = edited("spots = 300\nrate_per_hour = 28.00", "spots = 0\nrate_per_hour = 28.00").unwrap_err();
-    assert_eq!((e.file.as_str(), e.line, e.field.as_str()), ("edited.toml", spots_line, "facility[2].spots"));
-    assert!(e.to_string().starts_with(&format!("edited.toml:{spots_line}: facility[2].spots:")), "{e}");
+    let e = edited(
+        "spots = 300\nrate_per_hour = 28.00",
+        "spots = 0\nrate_per_hour = 28.00",
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.file.as_str(), e.line, e.field.as_str()),
+        ("edited.toml", spots_line, "facility[2].spots")
+    );
+    assert!(
+        e.to_string()
+            .starts_with(&format!("edited.toml:{spots_line}: facility[2].spots:")),
+        "{e}"
+    );
 
     let e = edited("district = \"Queens\"", "district = \"Queenz\"").unwrap_err();
     assert_eq!(e.field, "facility[26].district");
-    assert!(e.message.contains("unknown district 'Queenz'"), "{}", e.message);
+    assert!(
+        e.message.contains("unknown district 'Queenz'"),
+        "{}",
+        e.message
+    );
     assert_eq!(e.line, line_of("district = \"Queens\""));
 
     let e = edited("id = 2\n", "id = 1\n").unwrap_err();
@@ -78,9 +102,16 @@ fn bad_catalogs_name_file_line_and_field() {
     assert_eq!(e.line, line_of("spots = 200\n"));
 
     let e = Catalog::parse("this is [not toml", "junk.toml").unwrap_err();
-    assert_eq!((e.file.as_str(), e.line, e.field.as_str()), ("junk.toml", 1, "file"));
+    assert_eq!(
+        (e.file.as_str(), e.line, e.field.as_str()),
+        ("junk.toml", 1, "file")
+    );
 
-    let e = edited("peak_hours = [7, 8, 9, 17, 18, 19]", "peak_hours = [7, 8, 24]").unwrap_err();
+    let e = edited(
+        "peak_hours = [7, 8, 9, 17, 18, 19]",
+        "peak_hours = [7, 8, 24]",
+    )
+    .unwrap_err();
     assert_eq!(e.field, "facility[2].peak_hours");
     assert!(e.message.contains("hour 24"));
 }

@@ -88,7 +88,12 @@ pub fn local_hour(tz: Tz, t: Millis) -> u8 {
 /// The UTC offset in whole hours at instant `t` (−5 or −4 in New York).
 pub fn utc_offset_ms(tz: Tz, t: Millis) -> Millis {
     match chrono::DateTime::from_timestamp_millis(t) {
-        Some(utc) => tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64 * 1000,
+        Some(utc) => {
+            tz.offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc() as i64
+                * 1000
+        }
         None => 0,
     }
 }
@@ -104,7 +109,9 @@ fn nth_weekday(year: i32, month: u32, weekday: chrono::Weekday, n: u8) -> Option
 }
 
 fn last_weekday(year: i32, month: u32, weekday: chrono::Weekday) -> Option<NaiveDate> {
-    (1..=5).rev().find_map(|n| NaiveDate::from_weekday_of_month_opt(year, month, weekday, n))
+    (1..=5)
+        .rev()
+        .find_map(|n| NaiveDate::from_weekday_of_month_opt(year, month, weekday, n))
 }
 
 /// US federal holidays on their actual dates: New Year, MLK Day, Presidents Day, Memorial Day,
@@ -150,10 +157,17 @@ mod tests {
         // 2025-01-01 00:00 EST is 05:00 UTC.
         assert_eq!(day_info(ny(), date(2025, 1, 1)).start, 1_735_707_600_000);
         // On the fall-back day the local hour 1 happens twice.
-        let hours: Vec<u8> = (0..25).map(|h| local_hour(ny(), fall.start + h * HOUR_MS)).collect();
+        let hours: Vec<u8> = (0..25)
+            .map(|h| local_hour(ny(), fall.start + h * HOUR_MS))
+            .collect();
         assert_eq!(hours.iter().filter(|h| **h == 1).count(), 2);
-        let hours: Vec<u8> = (0..23).map(|h| local_hour(ny(), spring.start + h * HOUR_MS)).collect();
-        assert!(!hours.contains(&2), "02:00 does not exist on the spring-forward day");
+        let hours: Vec<u8> = (0..23)
+            .map(|h| local_hour(ny(), spring.start + h * HOUR_MS))
+            .collect();
+        assert!(
+            !hours.contains(&2),
+            "02:00 does not exist on the spring-forward day"
+        );
     }
 
     #[test]

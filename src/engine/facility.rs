@@ -15,7 +15,9 @@ use super::rng::{kind, stream_seed, Rng};
 use super::stays::draw_stay;
 use super::SimSettings;
 use crate::catalog::Catalog;
-use crate::model::{Event, EventKind, Millis, PatternTag, PlateCode, Session, SessionStatus, DAY_MS, HOUR_MS};
+use crate::model::{
+    Event, EventKind, Millis, PatternTag, PlateCode, Session, SessionStatus, DAY_MS, HOUR_MS,
+};
 
 /// A hasher for keys that are already well mixed (plate codes are not, so it multiplies).
 #[derive(Default)]
@@ -103,11 +105,22 @@ impl FacilitySim {
     /// A facility at instant `start`, warmed up: it has simulated the days before `start` so
     /// that it is as full as the model says, and it will first emit the CAR_IN events of the
     /// cars parked at `start` (with their real, earlier arrival times).
-    pub fn new(catalog: Arc<Catalog>, plates: Arc<PlateSampler>, f: usize, settings: &SimSettings, base: (f64, f64), start: Millis) -> Self {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        plates: Arc<PlateSampler>,
+        f: usize,
+        settings: &SimSettings,
+        base: (f64, f64),
+        start: Millis,
+    ) -> Self {
         let fac = &catalog.facilities[f];
         let tz = catalog.calendar.time_zone;
         let profile = &catalog.stay_profiles[fac.stay_profile];
-        let max_stay_h = profile.components.iter().map(|c| c.max_hours).fold(0.0, f64::max);
+        let max_stay_h = profile
+            .components
+            .iter()
+            .map(|c| c.max_hours)
+            .fold(0.0, f64::max);
         let warmup_days = (max_stay_h / 24.0).ceil() as i64 + 1;
         let start_day = calendar::local_date(tz, start);
         let warm_date = start_day - chrono::Duration::days(warmup_days);
@@ -190,12 +203,18 @@ impl FacilitySim {
 
     /// The cars parked now (in no particular order).
     pub fn parked(&self) -> impl Iterator<Item = &ParkedCar> {
-        self.departures.iter().map(|Reverse((_, slot))| &self.cars[*slot as usize])
+        self.departures
+            .iter()
+            .map(|Reverse((_, slot))| &self.cars[*slot as usize])
     }
 
     /// The current burst multiplier (1 when none).
     pub fn boost(&self, now: Millis) -> f64 {
-        if now < self.boost_until { self.boost } else { 1.0 }
+        if now < self.boost_until {
+            self.boost
+        } else {
+            1.0
+        }
     }
 
     /// Multiplies arrivals by `factor` from `now` until `until` (the live simulator's Burst).
@@ -210,7 +229,12 @@ impl FacilitySim {
         let tz = self.catalog.calendar.time_zone;
         self.day = calendar::local_day(tz, t);
         let fac_id = self.catalog.facilities[self.f].id as u64;
-        let mut r = Rng::new(stream_seed(self.seed, kind::DAY, fac_id, self.day.day_number as u64));
+        let mut r = Rng::new(stream_seed(
+            self.seed,
+            kind::DAY,
+            fac_id,
+            self.day.day_number as u64,
+        ));
         let cal = &self.catalog.calendar;
         let sigma2 = (1.0 + cal.day_variation_cv * cal.day_variation_cv).ln();
         let z = r.normal();
@@ -234,9 +258,18 @@ impl FacilitySim {
         self.seg_hour = calendar::local_hour(tz, t);
         let weekend = self.day.weekend_like();
         let district = self.catalog.facilities[self.f].district;
-        let level = day_level(&self.catalog, district, self.day.weekday, self.day.month, self.day.holiday)
-            * if weekend { self.weekend_factor } else { 1.0 };
-        let rate = self.base_rate * level * self.day_factor * hour_shape(&self.catalog, self.f, weekend, self.seg_hour) * self.boost(t);
+        let level = day_level(
+            &self.catalog,
+            district,
+            self.day.weekday,
+            self.day.month,
+            self.day.holiday,
+        ) * if weekend { self.weekend_factor } else { 1.0 };
+        let rate = self.base_rate
+            * level
+            * self.day_factor
+            * hour_shape(&self.catalog, self.f, weekend, self.seg_hour)
+            * self.boost(t);
         self.seg_rate_per_ms = rate / HOUR_MS as f64;
         self.draw_next_arrival(t);
     }
@@ -245,7 +278,11 @@ impl FacilitySim {
         self.next_arrival = if self.seg_rate_per_ms > 0.0 {
             let gap = self.rng.exp1() / self.seg_rate_per_ms;
             let t = from as f64 + gap;
-            if t < self.seg_end as f64 { Some((t as Millis).max(from)) } else { None }
+            if t < self.seg_end as f64 {
+                Some((t as Millis).max(from))
+            } else {
+                None
+            }
         } else {
             None
         };
@@ -254,7 +291,11 @@ impl FacilitySim {
     fn pattern(&self, kind: EventKind, t: Millis) -> PatternTag {
         let d = self.catalog.district_of(self.f);
         let weekend = self.day.weekend_like();
-        let mult = if weekend { d.weekend_multiplier } else { d.weekday_multiplier };
+        let mult = if weekend {
+            d.weekend_multiplier
+        } else {
+            d.weekday_multiplier
+        };
         let h = self.seg_hour as usize;
         PatternTag {
             weekend,

@@ -47,9 +47,22 @@ impl Simulation {
         let rates = rates::base_rates(&catalog, settings.volume);
         let plates = Arc::new(PlateSampler::new(&catalog, settings.plate_preset));
         let facilities = (0..catalog.facilities.len())
-            .map(|f| FacilitySim::new(catalog.clone(), plates.clone(), f, &settings, rates[f], start))
+            .map(|f| {
+                FacilitySim::new(
+                    catalog.clone(),
+                    plates.clone(),
+                    f,
+                    &settings,
+                    rates[f],
+                    start,
+                )
+            })
             .collect();
-        Simulation { catalog, facilities, settings }
+        Simulation {
+            catalog,
+            facilities,
+            settings,
+        }
     }
 
     /// Advances every facility to `until` (inclusive), one after the other, appending their

@@ -28,15 +28,28 @@ impl PlateSampler {
             })
             .collect();
         let facilities = catalog.facilities.len().max(1) as u64;
-        let per_facility = catalog.plates.states.iter().map(|s| (s.format.combinations() / facilities).max(1)).collect();
-        PlateSampler { cumulative, per_facility, facilities }
+        let per_facility = catalog
+            .plates
+            .states
+            .iter()
+            .map(|s| (s.format.combinations() / facilities).max(1))
+            .collect();
+        PlateSampler {
+            cumulative,
+            per_facility,
+            facilities,
+        }
     }
 
     /// Draws a plate for facility index `f`.
     #[inline]
     pub fn draw(&self, rng: &mut Rng, f: usize) -> PlateCode {
         let u = rng.f64() * self.cumulative.last().copied().unwrap_or(1.0);
-        let state = self.cumulative.iter().position(|c| u < *c).unwrap_or(self.cumulative.len() - 1);
+        let state = self
+            .cumulative
+            .iter()
+            .position(|c| u < *c)
+            .unwrap_or(self.cumulative.len() - 1);
         let k = rng.below(self.per_facility[state]);
         PlateCode::new(state as u16, k * self.facilities + f as u64)
     }

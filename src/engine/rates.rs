@@ -28,7 +28,11 @@ pub fn hour_shape(catalog: &Catalog, f: usize, weekend_like: bool, hour: u8) -> 
     let fac = &catalog.facilities[f];
     let d = &catalog.districts[fac.district];
     let h = hour as usize % 24;
-    let mut x = if weekend_like { catalog.hourly_weekend[h] } else { catalog.hourly_weekday[h] };
+    let mut x = if weekend_like {
+        catalog.hourly_weekend[h]
+    } else {
+        catalog.hourly_weekday[h]
+    };
     if !weekend_like && d.peak_entry[h] {
         x *= d.entry_boost;
     }
@@ -42,8 +46,14 @@ pub fn hour_shape(catalog: &Catalog, f: usize, weekend_like: bool, hour: u8) -> 
 pub fn day_level(catalog: &Catalog, district: usize, weekday: u8, month: u8, holiday: bool) -> f64 {
     let d = &catalog.districts[district];
     let weekend_like = weekday >= 5 || holiday;
-    let mult = if weekend_like { d.weekend_multiplier } else { d.weekday_multiplier };
-    let mut x = mult * catalog.calendar.day_of_week_index[weekday as usize % 7] * d.month_index[(month as usize + 11) % 12];
+    let mult = if weekend_like {
+        d.weekend_multiplier
+    } else {
+        d.weekday_multiplier
+    };
+    let mut x = mult
+        * catalog.calendar.day_of_week_index[weekday as usize % 7]
+        * d.month_index[(month as usize + 11) % 12];
     if holiday {
         x *= d.holiday_multiplier;
     }
@@ -61,10 +71,20 @@ fn typical_week(catalog: &Catalog, f: usize) -> ([f64; 168], f64) {
         let hour = (i % 24) as u8;
         // A year-average month (index 1.0): calibration targets a typical week.
         let d = &catalog.districts[fac.district];
-        let mult = if weekday >= 5 { d.weekend_multiplier } else { d.weekday_multiplier };
-        *l = mult * catalog.calendar.day_of_week_index[weekday as usize] * hour_shape(catalog, f, weekday >= 5, hour);
+        let mult = if weekday >= 5 {
+            d.weekend_multiplier
+        } else {
+            d.weekday_multiplier
+        };
+        *l = mult
+            * catalog.calendar.day_of_week_index[weekday as usize]
+            * hour_shape(catalog, f, weekday >= 5, hour);
     }
-    let max_stay = profile.components.iter().map(|c| c.max_hours).fold(0.0, f64::max);
+    let max_stay = profile
+        .components
+        .iter()
+        .map(|c| c.max_hours)
+        .fold(0.0, f64::max);
     let lags = max_stay.ceil() as usize + 1;
     // Survival at lag k for an arrival in hour-of-day h, arrivals spread over the hour.
     let mut surv = vec![0.0; 24 * lags];
@@ -95,9 +115,15 @@ pub fn base_rates(catalog: &Catalog, preset: VolumePreset) -> Vec<(f64, f64)> {
         let (occ, arrivals) = typical_week(catalog, f);
         let weekday_peak = occ[..120].iter().cloned().fold(0.0, f64::max);
         let weekend_peak = occ[120..].iter().cloned().fold(0.0, f64::max);
-        let base = if weekday_peak > 0.0 { d.target_peak_occupancy * fac.spots as f64 / weekday_peak } else { 0.0 };
+        let base = if weekday_peak > 0.0 {
+            d.target_peak_occupancy * fac.spots as f64 / weekday_peak
+        } else {
+            0.0
+        };
         let weekend_factor = match d.target_peak_occupancy_weekend {
-            Some(t) if weekend_peak > 0.0 && base > 0.0 => t * fac.spots as f64 / (base * weekend_peak),
+            Some(t) if weekend_peak > 0.0 && base > 0.0 => {
+                t * fac.spots as f64 / (base * weekend_peak)
+            }
             _ => 1.0,
         };
         weekly_arrivals += base * arrivals;
@@ -127,8 +153,14 @@ mod tests {
         let peak = occ[..120].iter().cloned().fold(0.0, f64::max) * rates[0].0;
         assert!((peak - 170.0).abs() < 1e-6, "{peak}");
         let original = base_rates(&c, VolumePreset::Original);
-        let per_day: f64 = (0..50).map(|f| typical_week(&c, f).1 * original[f].0).sum::<f64>() / 7.0;
+        let per_day: f64 = (0..50)
+            .map(|f| typical_week(&c, f).1 * original[f].0)
+            .sum::<f64>()
+            / 7.0;
         assert!((per_day - 1415.0).abs() < 1e-6, "{per_day}");
-        assert!(original[0].0 < rates[0].0 / 5.0, "the original volume is far lower");
+        assert!(
+            original[0].0 < rates[0].0 / 5.0,
+            "the original volume is far lower"
+        );
     }
 }

@@ -28,7 +28,8 @@ pub fn draw_stay(profile: &StayProfile, hour: u8, rng: &mut Rng) -> Millis {
         u -= component.shares[period];
     }
     let z = rng.normal();
-    let hours = (chosen.median_hours * (chosen.sigma * z).exp()).clamp(chosen.min_hours, chosen.max_hours);
+    let hours =
+        (chosen.median_hours * (chosen.sigma * z).exp()).clamp(chosen.min_hours, chosen.max_hours);
     (hours * HOUR_MS as f64).round() as Millis
 }
 
@@ -44,7 +45,11 @@ pub fn survival(profile: &StayProfile, hour: u8, hours: f64) -> f64 {
             } else if hours >= c.max_hours {
                 0.0
             } else if c.sigma <= 0.0 {
-                if hours < c.median_hours { 1.0 } else { 0.0 }
+                if hours < c.median_hours {
+                    1.0
+                } else {
+                    0.0
+                }
             } else {
                 0.5 * erfc((hours / c.median_hours).ln() / (c.sigma * std::f64::consts::SQRT_2))
             };
@@ -55,7 +60,12 @@ pub fn survival(profile: &StayProfile, hour: u8, hours: f64) -> f64 {
 
 /// The probability that a car parked for `parked_hours` (arrived in local hour `hour`) leaves
 /// within the next `window_hours`, from the stay model.
-pub fn leave_probability(profile: &StayProfile, hour: u8, parked_hours: f64, window_hours: f64) -> f64 {
+pub fn leave_probability(
+    profile: &StayProfile,
+    hour: u8,
+    parked_hours: f64,
+    window_hours: f64,
+) -> f64 {
     let now = survival(profile, hour, parked_hours);
     if now <= 1e-12 {
         return 1.0;
@@ -67,9 +77,15 @@ pub fn leave_probability(profile: &StayProfile, hour: u8, parked_hours: f64, win
 /// Mean stay in hours for arrivals in local hour `hour` (numerically, from the survival).
 pub fn mean_stay_hours(profile: &StayProfile, hour: u8) -> f64 {
     let step = 0.05;
-    let max = profile.components.iter().map(|c| c.max_hours).fold(0.0, f64::max);
+    let max = profile
+        .components
+        .iter()
+        .map(|c| c.max_hours)
+        .fold(0.0, f64::max);
     let n = (max / step).ceil() as usize;
-    (0..n).map(|i| survival(profile, hour, (i as f64 + 0.5) * step) * step).sum()
+    (0..n)
+        .map(|i| survival(profile, hour, (i as f64 + 0.5) * step) * step)
+        .sum()
 }
 
 #[cfg(test)]
@@ -83,20 +99,37 @@ mod tests {
         let manhattan = &c.stay_profiles[c.districts[0].stay_profile];
         let morning = mean_stay_hours(manhattan, 8);
         let evening = mean_stay_hours(manhattan, 19);
-        assert!(morning > 5.0 && evening < 3.5, "morning {morning:.2} evening {evening:.2}");
+        assert!(
+            morning > 5.0 && evening < 3.5,
+            "morning {morning:.2} evening {evening:.2}"
+        );
         // Draws agree with the survival function.
         let mut rng = Rng::new(3);
         let n = 100_000;
-        let over4 = (0..n).filter(|_| draw_stay(manhattan, 8, &mut rng) > 4 * HOUR_MS).count() as f64 / n as f64;
-        assert!((over4 - survival(manhattan, 8, 4.0)).abs() < 0.01, "{over4}");
+        let over4 = (0..n)
+            .filter(|_| draw_stay(manhattan, 8, &mut rng) > 4 * HOUR_MS)
+            .count() as f64
+            / n as f64;
+        assert!(
+            (over4 - survival(manhattan, 8, 4.0)).abs() < 0.01,
+            "{over4}"
+        );
         let p = leave_probability(manhattan, 8, 8.5, 1.0);
-        assert!(p > 0.3 && p <= 1.0, "a workday car at 8.5 h is likely to leave within an hour: {p}");
+        assert!(
+            p > 0.3 && p <= 1.0,
+            "a workday car at 8.5 h is likely to leave within an hour: {p}"
+        );
     }
 
     #[test]
     fn airports_mix_short_visits_and_multi_day_trips() {
         let c = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
-        let airport = c.districts.iter().find(|d| d.name == "Airport").map(|d| d.stay_profile).unwrap_or(0);
+        let airport = c
+            .districts
+            .iter()
+            .find(|d| d.name == "Airport")
+            .map(|d| d.stay_profile)
+            .unwrap_or(0);
         let p = &c.stay_profiles[airport];
         let short = 1.0 - survival(p, 12, 3.0);
         assert!((short - 0.75).abs() < 0.02, "short visits {short}");

@@ -13,7 +13,9 @@ use crossbeam_channel::{bounded, Sender};
 
 use super::messages::{DayProgress, Outcome, Progress, Summary};
 use crate::catalog::Catalog;
-use crate::engine::{calendar, rng, sort_events, FacilitySim, SimSettings, Simulation, VolumePreset};
+use crate::engine::{
+    calendar, rng, sort_events, FacilitySim, SimSettings, Simulation, VolumePreset,
+};
 use crate::model::{Event, Session};
 use crate::store::{DayCommit, RunRecord, RunSpec, Store, StoreError};
 
@@ -70,20 +72,31 @@ impl HistoricalRequest {
         }
         use chrono::Datelike;
         if self.start.year() < 1971 || self.end.year() > 2999 {
-            return Err(JobError::BadInput("dates must lie between 1971 and 2999".into()));
+            return Err(JobError::BadInput(
+                "dates must lie between 1971 and 2999".into(),
+            ));
         }
         if self.batch_size == 0 || self.batch_size > MAX_BATCH {
-            return Err(JobError::BadInput(format!("batch size {} is not allowed: use 1 to {MAX_BATCH} rows (default 1000)", self.batch_size)));
+            return Err(JobError::BadInput(format!(
+                "batch size {} is not allowed: use 1 to {MAX_BATCH} rows (default 1000)",
+                self.batch_size
+            )));
         }
         if self.threads > 256 {
-            return Err(JobError::BadInput(format!("{} threads is too many: use 1 to 256, or 0 for one per core", self.threads)));
+            return Err(JobError::BadInput(format!(
+                "{} threads is too many: use 1 to 256, or 0 for one per core",
+                self.threads
+            )));
         }
         let plates = &self.catalog.plates;
         let preset = match &self.plate_preset {
             None => plates.default_preset,
             Some(name) => plates.preset(name).ok_or_else(|| {
                 let names: Vec<&str> = plates.presets.iter().map(|p| p.name.as_str()).collect();
-                JobError::BadInput(format!("unknown plate preset '{name}': choose one of {}", names.join(", ")))
+                JobError::BadInput(format!(
+                    "unknown plate preset '{name}': choose one of {}",
+                    names.join(", ")
+                ))
             })?,
         };
         Ok((days as u32, preset))
@@ -92,8 +105,17 @@ impl HistoricalRequest {
     /// The run spec that identifies this request in a database.
     pub fn spec(&self, days: u32, preset: usize) -> RunSpec {
         let plate_preset = self.catalog.plates.presets[preset].name.clone();
-        let key = format!("{}|{}|{}|{}|{}|{:016x}", self.seed, self.start, self.end, self.volume.as_str(), plate_preset, self.catalog.fingerprint);
-        let preferred_tag = (rng::mix64(crate::catalog::fingerprint(key.as_bytes())) & 0xFFF) as u16;
+        let key = format!(
+            "{}|{}|{}|{}|{}|{:016x}",
+            self.seed,
+            self.start,
+            self.end,
+            self.volume.as_str(),
+            plate_preset,
+            self.catalog.fingerprint
+        );
+        let preferred_tag =
+            (rng::mix64(crate::catalog::fingerprint(key.as_bytes())) & 0xFFF) as u16;
         RunSpec {
             kind: "historical".into(),
             seed: self.seed,
@@ -110,7 +132,9 @@ impl HistoricalRequest {
 
     fn threads(&self) -> usize {
         if self.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         } else {
             self.threads
         }
@@ -134,14 +158,21 @@ pub fn spawn(request: HistoricalRequest, notify: impl Fn() + Send + 'static) -> 
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let thread = std::thread::spawn(move || {
-        let notifying = Notifier { tx, notify: Box::new(notify) };
+        let notifying = Notifier {
+            tx,
+            notify: Box::new(notify),
+        };
         let outcome = match run(&request, &notifying, &flag) {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed(e.to_string()),
         };
         notifying.send(Progress::Done(outcome));
     });
-    HistoricalJob { progress: rx, cancel, thread }
+    HistoricalJob {
+        progress: rx,
+        cancel,
+        thread,
+    }
 }
 
 /// Sends progress and pokes the watcher.
@@ -170,7 +201,11 @@ struct DayBatch {
 }
 
 /// Runs the request to the end on this thread (simulation on worker threads, writing here).
-pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> Result<Outcome, JobError> {
+pub fn run(
+    request: &HistoricalRequest,
+    out: &Notifier,
+    cancel: &AtomicBool,
+) -> Result<Outcome, JobError> {
     let (days_total, preset) = request.check()?;
     let spec = request.spec(days_total, preset);
     let began = Instant::now();
@@ -196,7 +231,11 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
         let mut s = Store::open(&request.db)?;
         match s.find_run(&spec)? {
             Some(existing) if existing.finished() => {
-                out.send(Progress::Log(format!("run {} is already complete in {}: nothing to do", existing.run_id, request.db.display())));
+                out.send(Progress::Log(format!(
+                    "run {} is already complete in {}: nothing to do",
+                    existing.run_id,
+                    request.db.display()
+                )));
                 return Ok(Outcome::AlreadyComplete(Summary {
                     run_id: existing.run_id.clone(),
                     days: existing.days_done,
@@ -208,7 +247,10 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
                 }));
             }
             Some(existing) => {
-                out.send(Progress::Log(format!("resuming run {}: {} of {} days already committed", existing.run_id, existing.days_done, existing.days_total)));
+                out.send(Progress::Log(format!(
+                    "resuming run {}: {} of {} days already committed",
+                    existing.run_id, existing.days_done, existing.days_total
+                )));
                 run = existing;
             }
             None => {
@@ -231,9 +273,18 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
         }
         store = Some(s);
     }
-    out.send(Progress::Started { run_id: run.run_id.clone(), days_total, days_done: run.days_done });
+    out.send(Progress::Started {
+        run_id: run.run_id.clone(),
+        days_total,
+        days_done: run.days_done,
+    });
 
-    let settings = SimSettings { seed: request.seed, volume: request.volume, plate_preset: preset, tag: run.tag };
+    let settings = SimSettings {
+        seed: request.seed,
+        volume: request.volume,
+        plate_preset: preset,
+        tag: run.tag,
+    };
     let tz = catalog.calendar.time_zone;
     let start_ms = calendar::local_midnight(tz, request.start);
     let threads = request.threads().min(catalog.facilities.len()).max(1);
@@ -261,26 +312,27 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
                 let until = calendar::local_midnight(tz, date) - 1;
                 let last = index + 1 == days_total;
                 let skip = index < resume_from;
-                let parts: Vec<std::thread::Result<(Vec<Event>, Vec<Session>)>> = std::thread::scope(|s| {
-                    let handles: Vec<_> = groups
-                        .iter_mut()
-                        .map(|group| {
-                            s.spawn(move || {
-                                let (mut ev, mut se) = (Vec::new(), Vec::new());
-                                for f in group.iter_mut() {
-                                    f.advance(until, &mut ev, &mut se);
-                                }
-                                if last {
-                                    for f in group.iter() {
-                                        f.active_sessions(&mut se);
+                let parts: Vec<std::thread::Result<(Vec<Event>, Vec<Session>)>> =
+                    std::thread::scope(|s| {
+                        let handles: Vec<_> = groups
+                            .iter_mut()
+                            .map(|group| {
+                                s.spawn(move || {
+                                    let (mut ev, mut se) = (Vec::new(), Vec::new());
+                                    for f in group.iter_mut() {
+                                        f.advance(until, &mut ev, &mut se);
                                     }
-                                }
-                                (ev, se)
+                                    if last {
+                                        for f in group.iter() {
+                                            f.active_sessions(&mut se);
+                                        }
+                                    }
+                                    (ev, se)
+                                })
                             })
-                        })
-                        .collect();
-                    handles.into_iter().map(|h| h.join()).collect()
-                });
+                            .collect();
+                        handles.into_iter().map(|h| h.join()).collect()
+                    });
                 let Ok(parts) = parts.into_iter().collect::<Result<Vec<_>, _>>() else {
                     crashed.store(true, Ordering::Relaxed);
                     return;
@@ -296,19 +348,44 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
                 }
                 sort_events(&mut events);
                 sessions.sort_by_key(|s| (s.out_time.is_none(), s.out_time, s.in_time, s.facility));
-                let turned_away = groups.iter().flatten().map(|f| f.counters.turned_away).sum();
-                if day_tx.send(DayBatch { index, events, sessions, turned_away, last }).is_err() {
+                let turned_away = groups
+                    .iter()
+                    .flatten()
+                    .map(|f| f.counters.turned_away)
+                    .sum();
+                if day_tx
+                    .send(DayBatch {
+                        index,
+                        events,
+                        sessions,
+                        turned_away,
+                        last,
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
         });
 
-        let mut progress = DayProgress { days_done: run.days_done, days_total, events: 0, sessions: 0, elapsed_s: 0.0 };
+        let mut progress = DayProgress {
+            days_done: run.days_done,
+            days_total,
+            events: 0,
+            sessions: 0,
+            elapsed_s: 0.0,
+        };
         let mut turned_away = run.turned_away;
         let mut failure = None;
         for day in day_rx.iter() {
             if let Some(store) = store.as_mut() {
-                let commit = DayCommit { events: &day.events, sessions: &day.sessions, days_done: day.index + 1, turned_away: day.turned_away, finished: day.last };
+                let commit = DayCommit {
+                    events: &day.events,
+                    sessions: &day.sessions,
+                    days_done: day.index + 1,
+                    turned_away: day.turned_away,
+                    finished: day.last,
+                };
                 if let Err(e) = store.commit_day(&catalog, request.batch_size, &run, commit) {
                     failure = Some(e);
                     break;
@@ -347,5 +424,9 @@ pub fn run(request: &HistoricalRequest, out: &Notifier, cancel: &AtomicBool) -> 
         seconds: began.elapsed().as_secs_f64(),
         dry_run: request.dry_run,
     };
-    Ok(if progress.days_done == days_total { Outcome::Finished(summary) } else { Outcome::Cancelled(summary) })
+    Ok(if progress.days_done == days_total {
+        Outcome::Finished(summary)
+    } else {
+        Outcome::Cancelled(summary)
+    })
 }

@@ -40,12 +40,20 @@ impl StoreError {
     pub fn from_sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
         let p = path.to_path_buf();
         match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked(p),
-            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt(p),
-            Some(ErrorCode::ReadOnly) | Some(ErrorCode::PermissionDenied) => StoreError::ReadOnly(p),
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Locked(p)
+            }
+            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+                StoreError::Corrupt(p)
+            }
+            Some(ErrorCode::ReadOnly) | Some(ErrorCode::PermissionDenied) => {
+                StoreError::ReadOnly(p)
+            }
             Some(ErrorCode::DiskFull) => StoreError::DiskFull(p),
             Some(ErrorCode::CannotOpen) => match p.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => StoreError::MissingFolder(dir.to_path_buf()),
+                Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => {
+                    StoreError::MissingFolder(dir.to_path_buf())
+                }
                 _ => StoreError::ReadOnly(p),
             },
             _ => StoreError::Sqlite { path: p, source: e },

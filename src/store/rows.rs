@@ -79,7 +79,12 @@ impl<'a> RowWriter<'a> {
     }
 
     /// Inserts sessions; with `replace`, a session already stored (an active row) is replaced.
-    pub fn insert_sessions(&mut self, tx: &Transaction, sessions: &[Session], replace: bool) -> rusqlite::Result<()> {
+    pub fn insert_sessions(
+        &mut self,
+        tx: &Transaction,
+        sessions: &[Session],
+        replace: bool,
+    ) -> rusqlite::Result<()> {
         let head = if replace {
             "INSERT OR REPLACE INTO parking_sessions (session_id, license_plate, license_plate_state, facility_id, facility_name, district, in_time, out_time, actual_duration_hours, rate_per_hour, cost, status) VALUES "
         } else {
@@ -121,7 +126,12 @@ impl<'a> RowWriter<'a> {
         stmt.raw_bind_parameter(base + 13, sc.pattern.as_str())
     }
 
-    fn bind_session(&mut self, stmt: &mut Statement, base: usize, s: &Session) -> rusqlite::Result<()> {
+    fn bind_session(
+        &mut self,
+        stmt: &mut Statement,
+        base: usize,
+        s: &Session,
+    ) -> rusqlite::Result<()> {
         let fac = &self.catalog.facilities[s.facility as usize];
         let district = &self.catalog.districts[fac.district].name;
         let sc = &mut self.scratch;

@@ -105,7 +105,15 @@ impl Store {
         self.conn
             .query_row(
                 &sql,
-                params![spec.kind, spec.seed as i64, spec.start_date, spec.end_date, spec.volume, spec.plate_preset, spec.catalog_fingerprint],
+                params![
+                    spec.kind,
+                    spec.seed as i64,
+                    spec.start_date,
+                    spec.end_date,
+                    spec.volume,
+                    spec.plate_preset,
+                    spec.catalog_fingerprint
+                ],
                 RunRecord::from_row,
             )
             .optional()
@@ -116,7 +124,9 @@ impl Store {
     pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at, run_id");
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], RunRecord::from_row).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], RunRecord::from_row)
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
@@ -126,14 +136,26 @@ impl Store {
         Ok(self
             .runs()?
             .into_iter()
-            .filter(|r| r.kind == "historical" && r.start_date <= end && r.end_date.as_deref().unwrap_or("9999-12-31") >= spec.start_date.as_str())
+            .filter(|r| {
+                r.kind == "historical"
+                    && r.start_date <= end
+                    && r.end_date.as_deref().unwrap_or("9999-12-31") >= spec.start_date.as_str()
+            })
             .collect())
     }
 
     /// Records a new run and returns it; its tag is the preferred one unless taken.
     pub fn create_run(&mut self, spec: &RunSpec) -> Result<RunRecord, StoreError> {
         let taken: Vec<u16> = self.runs()?.iter().map(|r| r.tag).collect();
-        let tag = (0..4096u16).map(|k| (spec.preferred_tag.wrapping_add(k)) & 0xFFF).find(|t| !taken.contains(t)).ok_or_else(|| StoreError::Run("this database holds 4,096 runs, the most it can tell apart: use another --db".into()))?;
+        let tag = (0..4096u16)
+            .map(|k| (spec.preferred_tag.wrapping_add(k)) & 0xFFF)
+            .find(|t| !taken.contains(t))
+            .ok_or_else(|| {
+                StoreError::Run(
+                    "this database holds 4,096 runs, the most it can tell apart: use another --db"
+                        .into(),
+                )
+            })?;
         let run_id = format!("{tag:03x}");
         let now = now_text();
         self.conn
@@ -143,12 +165,19 @@ impl Store {
                 params![run_id, spec.kind, spec.seed as i64, spec.start_date, spec.end_date, spec.volume, spec.plate_preset, spec.catalog_source, spec.catalog_fingerprint, spec.days_total, now],
             )
             .map_err(|e| self.err(e))?;
-        self.find_run(spec)?.ok_or_else(|| StoreError::Run("the new run could not be read back".into()))
+        self.find_run(spec)?
+            .ok_or_else(|| StoreError::Run("the new run could not be read back".into()))
     }
 
     /// Commits one day of a run: its rows and its progress in one transaction, so that a run
     /// stopped at any moment has either all of the day or none of it.
-    pub fn commit_day(&mut self, catalog: &Catalog, batch: usize, run: &RunRecord, day: DayCommit<'_>) -> Result<(), StoreError> {
+    pub fn commit_day(
+        &mut self,
+        catalog: &Catalog,
+        batch: usize,
+        run: &RunRecord,
+        day: DayCommit<'_>,
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
