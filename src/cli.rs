@@ -350,7 +350,7 @@ fn validate_command(args: ValidateArgs) -> i32 {
             db.display()
         ));
     }
-    match validate_db_placeholder(&db) {
+    match crate::validate::validate_db(&db) {
         Ok(report) => {
             println!("{}", report.render());
             if report.passed() {
@@ -360,19 +360,5 @@ fn validate_command(args: ValidateArgs) -> i32 {
             }
         }
         Err(e) => usage_error(&e.to_string()),
-    }
-}
-
-// TEMP until the validate module lands.
-fn validate_db_placeholder(_: &std::path::Path) -> Result<Placeholder, String> {
-    Err("validate: not yet".into())
-}
-struct Placeholder;
-impl Placeholder {
-    fn render(&self) -> String {
-        String::new()
-    }
-    fn passed(&self) -> bool {
-        false
     }
 }

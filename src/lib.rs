@@ -10,3 +10,4 @@ pub mod engine;
 pub mod jobs;
 pub mod model;
 pub mod store;
+pub mod validate;
