@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS parking_sessions_out ON parking_sessions (out_time);
 
 -- Bookkeeping: one row per historical or live run, and its progress.
 CREATE TABLE IF NOT EXISTS runs (
-    run_id          TEXT    NOT NULL PRIMARY KEY,  -- 8 hex digits: the first 8 of every id it wrote
+    run_id          TEXT    NOT NULL PRIMARY KEY,  -- 3 hex digits: the 12-bit tag inside every id it wrote
     kind            TEXT    NOT NULL,              -- 'historical' or 'live'
     seed            INTEGER NOT NULL,
     start_date      TEXT    NOT NULL,
