@@ -213,7 +213,7 @@ pub fn format_time(ms: Millis, buf: &mut [u8; 24]) -> &str {
     let mi = (rem / 60_000) % 60;
     let s = (rem / 1000) % 60;
     let milli = rem % 1000;
-    let y = y.clamp(0, 9999) as i64;
+    let y = y.clamp(0, 9999);
     let fields: [(usize, i64, usize); 7] = [
         (0, y, 4),
         (5, m as i64, 2),

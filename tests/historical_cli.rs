@@ -114,7 +114,11 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_rows() {
     );
 
     // The resumed database passes every invariant check.
-    let out = Command::new(BIN).args(["validate", "--db"]).arg(&db).output().expect("validate");
+    let out = Command::new(BIN)
+        .args(["validate", "--db"])
+        .arg(&db)
+        .output()
+        .expect("validate");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");
     assert!(report.contains("PASSED"), "{report}");
@@ -312,24 +316,53 @@ fn a_locked_database_gets_a_clear_error() {
 fn a_generated_year_in_sqlite_passes_validate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("year.db");
-    let out = historical(&db, &["--start-date", "2025-01-01", "--end-date", "2025-12-31", "--volume", "original"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = historical(
+        &db,
+        &[
+            "--start-date",
+            "2025-01-01",
+            "--end-date",
+            "2025-12-31",
+            "--volume",
+            "original",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("365 days"), "{summary}");
-    let out = Command::new(BIN).args(["validate", "--db"]).arg(&db).output().expect("validate");
+    let out = Command::new(BIN)
+        .args(["validate", "--db"])
+        .arg(&db)
+        .output()
+        .expect("validate");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");
     for n in 1..=5 {
-        assert!(report.contains(&format!("[PASS] {n} ")), "invariant {n}: {report}");
+        assert!(
+            report.contains(&format!("[PASS] {n} ")),
+            "invariant {n}: {report}"
+        );
     }
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let events: i64 = conn.query_row("SELECT count(*) FROM parking_events", [], |r| r.get(0)).expect("count");
-    assert!((900_000..1_200_000).contains(&events), "{events} events for a year of the original volume");
+    let events: i64 = conn
+        .query_row("SELECT count(*) FROM parking_events", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        (900_000..1_200_000).contains(&events),
+        "{events} events for a year of the original volume"
+    );
 }
 
 #[test]
 fn validate_refuses_a_missing_database() {
-    let out = Command::new(BIN).args(["validate", "--db", "/nonexistent/x.db"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["validate", "--db", "/nonexistent/x.db"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
