@@ -11,3 +11,4 @@ pub mod jobs;
 pub mod model;
 pub mod store;
 pub mod validate;
+pub mod ui;

@@ -458,6 +458,28 @@ impl FacilitySim {
         });
     }
 
+    /// Replaces the cars parked now with `cars` and the counters with `counters`, dropping any
+    /// warm-start arrivals not yet emitted. The live simulator uses it to continue a saved state:
+    /// build the facility at the saved clock position, then put the saved cars back (their CAR_IN
+    /// events were written before). Cars beyond the facility's spots are ignored.
+    pub fn restore_parked(&mut self, cars: &[ParkedCar], counters: FacilityCounters) {
+        self.pending.clear();
+        self.cars.clear();
+        self.free_slots.clear();
+        self.departures.clear();
+        self.plates_in.clear();
+        let cars = &cars[..cars.len().min(self.spots as usize)];
+        for car in cars {
+            self.departures
+                .push(Reverse((car.out_time, self.cars.len() as u32)));
+            self.plates_in.insert(car.plate.0);
+            self.last_time = self.last_time.max(car.in_time);
+            self.cars.push(*car);
+        }
+        self.occupied = cars.len() as u32;
+        self.counters = counters;
+    }
+
     /// The sessions of the cars parked now, as `active` rows, in arrival order.
     pub fn active_sessions(&self, out: &mut Vec<Session>) {
         let mut cars: Vec<&ParkedCar> = self.parked().collect();

@@ -2,4 +2,5 @@
 //! desktop, the live runner). The window and the command line drive the same jobs.
 
 pub mod historical;
+pub mod live;
 pub mod messages;

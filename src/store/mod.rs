@@ -2,6 +2,7 @@
 //! facilities and the bookkeeping of runs. The schema is `sql/sqlite_schema.sql`.
 
 mod error;
+pub mod live_state;
 pub mod rows;
 pub mod runs;
 

@@ -1,0 +1,75 @@
+//! The desktop window (eframe/egui): tabs Live, Historical and Snowflake over the same local
+//! store as the command line. The window only sends commands to jobs and renders what they
+//! report; it never simulates, writes files or touches the network itself.
+
+pub mod app;
+pub mod format;
+pub mod historical_tab;
+pub mod live_tab;
+pub mod settings;
+pub mod snowflake_tab;
+pub mod widgets;
+
+pub use app::ParkingApp;
+pub use settings::{Settings, Tab};
+
+/// The window title.
+pub const TITLE: &str = "NYC Smart Parking IoT";
+
+/// Opens the window and runs it until it is closed; returns the process exit code.
+///
+/// The glow (OpenGL 2+/GLES) renderer is used because it also works on plain software OpenGL
+/// (Mesa llvmpipe), where wgpu often finds no adapter. A machine with no usable OpenGL gets a
+/// message saying so instead of a panic.
+pub fn run_app() -> i32 {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title(TITLE)
+            .with_app_id("parking-iot")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([900.0, 600.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        TITLE,
+        options,
+        Box::new(|cc| Ok(Box::new(ParkingApp::new(cc)))),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{}", window_error_message(&e.to_string()));
+            1
+        }
+    }
+}
+
+/// Turns eframe's start-up error into words a user can act on.
+pub fn window_error_message(error: &str) -> String {
+    let lower = error.to_lowercase();
+    if lower.contains("gl")
+        || lower.contains("opengl")
+        || lower.contains("egl")
+        || lower.contains("context")
+        || lower.contains("config")
+    {
+        format!(
+            "could not open a window: no OpenGL 2+/GLES context ({error}).\n\
+             Install an OpenGL driver (on Debian/Ubuntu: apt-get install libgl1-mesa-dri libegl1 libgl1), \
+             or use the command line instead: parking-iot --help"
+        )
+    } else if lower.contains("display")
+        || lower.contains("wayland")
+        || lower.contains("x11")
+        || lower.contains("xlib")
+        || lower.contains("event loop")
+    {
+        format!(
+            "could not open a window: no display found ({error}).\n\
+             Run it from a desktop session (or under Xvfb), or use the command line instead: parking-iot --help"
+        )
+    } else {
+        format!("could not open a window: {error}.\nThe command line works without a window: parking-iot --help")
+    }
+}

@@ -1,0 +1,83 @@
+//! The window's settings, saved by eframe between runs (in the OS config folder): last tab,
+//! the historical form, the live speed and the store path. Window size and position are saved
+//! by eframe itself. Nothing secret is ever kept here.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The key under which eframe stores the settings.
+pub const STORAGE_KEY: &str = "parking-iot-settings";
+
+/// The tabs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    /// The live simulator.
+    #[default]
+    Live,
+    /// The historical generator.
+    Historical,
+    /// The Snowflake connection.
+    Snowflake,
+}
+
+impl Tab {
+    /// Every tab, in display order.
+    pub const ALL: [Tab; 3] = [Tab::Live, Tab::Historical, Tab::Snowflake];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Live => "Live",
+            Tab::Historical => "Historical",
+            Tab::Snowflake => "Snowflake",
+        }
+    }
+
+    /// Parses a tab name (case-insensitive), e.g. from `PARKING_IOT_TAB`.
+    pub fn from_name(name: &str) -> Option<Tab> {
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.title().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// What persists between runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The tab shown last.
+    pub tab: Tab,
+    /// Historical start date (YYYY-MM-DD).
+    pub start_date: String,
+    /// Historical end date (YYYY-MM-DD); empty means yesterday in New York.
+    pub end_date: String,
+    /// Rows per insert statement.
+    pub batch_size: usize,
+    /// Historical seed.
+    pub seed: u64,
+    /// Historical volume preset (`realistic` / `original`).
+    pub volume: String,
+    /// Historical dry run.
+    pub dry_run: bool,
+    /// The database; `None` means the default in the OS data folder.
+    pub store_path: Option<PathBuf>,
+    /// Live speed factor.
+    pub live_speed: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            tab: Tab::Live,
+            start_date: "2025-01-01".into(),
+            end_date: String::new(),
+            batch_size: 1000,
+            seed: 42,
+            volume: "realistic".into(),
+            dry_run: false,
+            store_path: None,
+            live_speed: 60.0,
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The live charts (egui_plot): occupancy per district over simulated time, and events per
+//! simulated minute. The x axis is simulated time, labelled in New York local time.
+
+use std::collections::VecDeque;
+
+use chrono_tz::Tz;
+use eframe::egui::{self, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::district_color;
+use crate::catalog::Catalog;
+use crate::jobs::live::HistoryPoint;
+use crate::ui::format;
+
+fn x_of(p: &HistoryPoint) -> f64 {
+    p.clock_ms as f64 / 1000.0
+}
+
+fn time_axis(
+    tz: Tz,
+    span_s: f64,
+) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    let format = if span_s > 2.0 * 86_400.0 {
+        "%m-%d %Hh"
+    } else {
+        "%H:%M"
+    };
+    move |mark, _| format::local(tz, (mark.value * 1000.0) as i64, format)
+}
+
+/// Occupancy (%) of every district over time.
+pub fn occupancy_chart(
+    ui: &mut Ui,
+    history: &VecDeque<HistoryPoint>,
+    catalog: &Catalog,
+    tz: Tz,
+    height: f32,
+) {
+    let span = match (history.front(), history.back()) {
+        (Some(a), Some(b)) => x_of(b) - x_of(a),
+        _ => 0.0,
+    };
+    Plot::new("occupancy_chart")
+        .height(height)
+        .legend(Legend::default())
+        .include_y(0.0)
+        .include_y(100.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .y_axis_label("occupied %")
+        .x_axis_formatter(time_axis(tz, span))
+        .show(ui, |plot| {
+            for (d, district) in catalog.districts.iter().enumerate() {
+                let points: PlotPoints = history
+                    .iter()
+                    .map(|p| {
+                        [
+                            x_of(p),
+                            p.district_occupancy.get(d).copied().unwrap_or(0.0) as f64 * 100.0,
+                        ]
+                    })
+                    .collect();
+                plot.line(
+                    Line::new(district.name.clone(), points)
+                        .color(district_color(d))
+                        .width(1.8),
+                );
+            }
+        });
+}
+
+/// Events per simulated minute over time.
+pub fn events_chart(ui: &mut Ui, history: &VecDeque<HistoryPoint>, tz: Tz, height: f32) {
+    let span = match (history.front(), history.back()) {
+        (Some(a), Some(b)) => x_of(b) - x_of(a),
+        _ => 0.0,
+    };
+    // The first point of a run has no interval before it.
+    let points: PlotPoints = history
+        .iter()
+        .skip(1)
+        .map(|p| [x_of(p), p.events_per_min as f64])
+        .collect();
+    Plot::new("events_chart")
+        .height(height)
+        .include_y(0.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .y_axis_label("events / min")
+        .x_axis_formatter(time_axis(tz, span))
+        .show(ui, |plot| {
+            plot.line(
+                Line::new("events per minute", points)
+                    .color(egui::Color32::from_rgb(255, 170, 80))
+                    .width(1.8),
+            );
+        });
+}

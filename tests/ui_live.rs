@@ -1,0 +1,261 @@
+//! The Live tab, clicked through with egui_kittest on a temporary database: Start, speed,
+//! Burst, Stop and Restart change what the window shows and what the store holds; closing and
+//! reopening continues the live state.
+
+mod ui_support;
+
+use egui_kittest::kittest::Queryable;
+use parking_iot::store::Store;
+use parking_iot::ui::format;
+use parking_iot::ui::widgets::sessions::SortKey;
+use ui_support::{count, harness, harness_sized, step_for, step_until};
+
+#[test]
+fn start_burst_stop_and_restart_change_what_the_live_tab_shows() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("live.db");
+    // A tall window shows the whole tab (tiles, charts and sessions) without scrolling.
+    let mut h = harness_sized(&db, 1400.0, 2000.0);
+    step_until(&mut h, "the first live snapshot", |app| app.live.ready);
+    assert_eq!(h.state().live.facilities.len(), 50, "50 facility tiles");
+    assert_eq!(
+        h.query_all_by_label_contains("spots free").count(),
+        50,
+        "every tile is on screen"
+    );
+    assert!(!h.state().live.running);
+    h.get_by_label("Start");
+
+    // 3600×, then Start: the clock runs, events stream in and the counters move.
+    h.get_by_label("3600×").click();
+    h.get_by_label("Start").click();
+    step_until(&mut h, "events after Start", |app| {
+        app.live.running && app.live.totals.cars_out > 20 && app.live.events.len() > 200
+    });
+    let app = h.state();
+    assert_eq!(app.live.speed, 3600.0);
+    assert!(app.live.run_id.is_some(), "a live run is registered");
+    let cars_out = format::int(app.live.totals.cars_out);
+    h.get_by_label("Stop");
+    h.get_by_label(&cars_out);
+    assert!(
+        h.query_all_by_label_contains("CAR_OUT at ").count() > 0,
+        "the event stream shows rows"
+    );
+
+    // Scrolling the stream down pauses auto-scroll; new rows arrive above until asked for.
+    h.get_all_by_label_contains("CAR_")
+        .nth(3)
+        .unwrap_or_else(|| panic!("no event rows"))
+        .scroll_down();
+    step_until(&mut h, "the paused stream", |app| {
+        app.live.events.len() > 300
+    });
+    step_for(&mut h, 10);
+    assert!(
+        h.query_by_label_contains("Paused while you scroll")
+            .is_some(),
+        "the stream says it is paused"
+    );
+    h.get_by_label_contains("show newest").click();
+    step_for(&mut h, 3);
+    assert!(h
+        .query_by_label_contains("Paused while you scroll")
+        .is_none());
+
+    // The sessions table sorts by the clicked column.
+    h.get_by_label("Time in").click();
+    step_for(&mut h, 2);
+    assert_eq!(h.state().live.sessions.key, SortKey::TimeIn);
+    assert!(h.state().live.sessions.ascending);
+    assert!(
+        !h.state().live.sessions.is_empty(),
+        "the parked cars are listed"
+    );
+
+    // Burst: 10 to 20 facilities get a surge, visible on their tiles.
+    h.get_by_label("Burst").click();
+    step_until(&mut h, "burst tiles", |app| {
+        app.live.facilities.iter().any(|f| f.burst)
+    });
+    let bursting = h.state().live.facilities.iter().filter(|f| f.burst).count();
+    assert!(
+        (10..=20).contains(&bursting),
+        "{bursting} facilities in a burst"
+    );
+    assert_eq!(h.query_all_by_label_contains(", burst").count(), bursting);
+    assert!(h.state().live.log.iter().any(|l| l.starts_with("burst:")));
+
+    // Stop: the clock freezes and the rows are committed.
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "the stopped state", |app| {
+        !app.live.running && app.live.store.pending == 0
+    });
+    let clock = h.state().live.clock_ms;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    step_for(&mut h, 5);
+    assert_eq!(
+        h.state().live.clock_ms,
+        clock,
+        "a stopped clock does not move"
+    );
+    h.get_by_label("Start");
+    let written = h.state().live.store.events_written as i64;
+    assert!(written > 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM parking_events"), written);
+    let parked = h.state().live.totals.occupied as i64;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM live_parked"),
+        parked,
+        "the parked cars are saved"
+    );
+
+    // Restart asks first; Cancel keeps everything.
+    h.get_by_label("Restart…").click();
+    step_for(&mut h, 2);
+    h.get_by_label("Cancel").click();
+    step_for(&mut h, 2);
+    assert_eq!(h.state().live.epoch, 0);
+    assert!(
+        h.query_by_label("Yes, restart").is_none(),
+        "the dialog closed"
+    );
+
+    // Restart, confirmed: the live state is cleared and the simulator begins fresh.
+    h.get_by_label("Restart…").click();
+    step_for(&mut h, 2);
+    h.get_by_label("Yes, restart").click();
+    step_until(&mut h, "the restarted state", |app| app.live.epoch == 1);
+    let app = h.state();
+    assert!(app.live.events.is_empty(), "the event stream starts empty");
+    assert_eq!(app.live.run_id, None, "a new run begins at the next Start");
+    assert_eq!(app.live.totals.cars_out, 0);
+    assert_eq!(h.query_all_by_label_contains("CAR_OUT at ").count(), 0);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM live_parked"),
+        0,
+        "no saved parked cars"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM live_state"),
+        0,
+        "no saved clock"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM parking_events"),
+        written,
+        "the rows already written stay"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM runs WHERE kind = 'live' AND status = 'finished'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn closing_and_reopening_continues_the_live_state() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("reopen.db");
+    let (clock, occupied, run_id) = {
+        let mut h = harness(&db);
+        step_until(&mut h, "the first live snapshot", |app| app.live.ready);
+        h.get_by_label("3600×").click();
+        h.get_by_label("Start").click();
+        step_until(&mut h, "committed live rows", |app| {
+            app.live.store.events_written > 500
+        });
+        h.get_by_label("Stop").click();
+        step_until(&mut h, "the stopped state", |app| {
+            !app.live.running && app.live.store.pending == 0
+        });
+        let app = h.state();
+        (
+            app.live.clock_ms,
+            app.live.totals.occupied,
+            app.live.run_id.clone(),
+        )
+        // Dropping the harness drops the app, which shuts the runner down (as closing does).
+    };
+    let saved = {
+        let catalog = parking_iot::catalog::Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let mut store = Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .load_live_state(&catalog)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no saved live state"))
+    };
+    assert_eq!(
+        saved.header.clock_ms, clock,
+        "the clock is saved where it stopped"
+    );
+    assert_eq!(
+        saved.parked.iter().map(Vec::len).sum::<usize>() as u64,
+        occupied,
+        "every parked car is saved"
+    );
+    assert!(
+        saved
+            .parked
+            .iter()
+            .flatten()
+            .all(|c| c.out_time > clock && c.in_time <= clock),
+        "saved cars leave later"
+    );
+
+    let mut h = harness(&db);
+    step_until(&mut h, "the continued state", |app| app.live.ready);
+    let app = h.state();
+    assert!(app.live.resumed);
+    assert_eq!(
+        app.live.clock_ms, clock,
+        "the clock resumes where it stopped"
+    );
+    assert_eq!(
+        app.live.totals.occupied, occupied,
+        "parked cars stay parked"
+    );
+    assert_eq!(app.live.run_id, run_id, "the same live run continues");
+    assert!(h
+        .query_by_label_contains("continued from the saved state")
+        .is_some());
+
+    h.get_by_label("Start").click();
+    step_until(&mut h, "more rows", |app| {
+        app.live.store.events_written > 500
+    });
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "the stopped state", |app| {
+        !app.live.running && app.live.store.pending == 0
+    });
+    assert_eq!(
+        h.state().live.store.error,
+        None,
+        "no duplicate ids or other store errors"
+    );
+    // Every CAR_OUT has its CAR_IN, across the reopen.
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM parking_events o WHERE o.event_type = 'CAR_OUT' AND NOT EXISTS (SELECT 1 FROM parking_events i WHERE i.session_id = o.session_id AND i.event_type = 'CAR_IN')"),
+        0
+    );
+    // Sessions: one row per session, completed exactly when its CAR_OUT exists.
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM parking_sessions"),
+        count(
+            &db,
+            "SELECT count(*) FROM parking_events WHERE event_type = 'CAR_IN'"
+        )
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM parking_sessions WHERE status = 'completed'"
+        ),
+        count(
+            &db,
+            "SELECT count(*) FROM parking_events WHERE event_type = 'CAR_OUT'"
+        )
+    );
+}
