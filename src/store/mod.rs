@@ -5,6 +5,7 @@ mod error;
 pub mod live_state;
 pub mod rows;
 pub mod runs;
+pub mod snowflake_batches;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,145 @@
+//! Account and user names as Snowflake wants them: upper-case in the JWT claims, without
+//! region, cloud or `privatelink` segments; the host keeps the account as the user gave it.
+
+/// Segments after the account that qualify a host rather than name an account: clouds,
+/// connectivity and the connector's catch-all qualifiers. Region ids (`us-east-2`,
+/// `east-us-2`, `ap-southeast-1`) are recognised by shape in [`is_host_qualifier`].
+const QUALIFIERS: &[&str] = &[
+    "aws",
+    "gcp",
+    "azure",
+    "privatelink",
+    "global",
+    "extra",
+    "cn",
+    "snowflakecomputing",
+    "com",
+];
+
+/// True when a dotted segment is a region, cloud or other host qualifier (so the part before it
+/// is an account locator), false when it reads as an account name (`org.account`).
+pub fn is_host_qualifier(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase();
+    if QUALIFIERS.contains(&s.as_str()) {
+        return true;
+    }
+    // Region ids are words joined by dashes ending in a number: us-east-2, east-us-2, ap-northeast-1.
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 2
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
+/// Strips a scheme, a path and the `.snowflakecomputing.com` suffix a user may paste along with
+/// the account, so that a copied URL works as an account.
+pub fn clean_account_input(account: &str) -> String {
+    let mut s = account.trim();
+    for scheme in ["https://", "http://"] {
+        if s.len() >= scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            s = &s[scheme.len()..];
+        }
+    }
+    if let Some(i) = s.find('/') {
+        s = &s[..i];
+    }
+    let lower = s.to_ascii_lowercase();
+    for suffix in [".snowflakecomputing.com", ".snowflakecomputing.cn"] {
+        if lower.ends_with(suffix) {
+            s = &s[..s.len() - suffix.len()];
+            break;
+        }
+    }
+    s.to_string()
+}
+
+/// The account as it goes into the JWT `iss` and `sub` claims.
+///
+/// Rules (`snowflake.md` §1): upper-case; a locator with region keeps only the part before the
+/// first dot (`xy12345.us-east-2.aws` → `XY12345`); never `.privatelink`; `org-account` stays;
+/// `org.account` becomes `ORG-ACCOUNT`; with `.global` the part before the first dash is kept,
+/// as Snowflake's connectors do (`testaccount-user.global` → `TESTACCOUNT`; without a dash the
+/// whole value stays: `s3testaccount.global` → `S3TESTACCOUNT.GLOBAL`).
+pub fn token_account(account: &str) -> String {
+    let s = clean_account_input(account);
+    let lower = s.to_ascii_lowercase();
+    if lower.contains(".global") {
+        let head = s.split('-').next().unwrap_or(&s);
+        return head.to_ascii_uppercase();
+    }
+    let segments: Vec<&str> = s.split('.').collect();
+    let first = segments[0];
+    let out = if segments.len() == 2 && !is_host_qualifier(segments[1]) {
+        format!("{}-{}", first, segments[1])
+    } else {
+        first.to_string()
+    };
+    out.to_ascii_uppercase()
+}
+
+/// The user as it goes into the JWT claims: the login name in upper case.
+pub fn token_user(user: &str) -> String {
+    user.trim().to_ascii_uppercase()
+}
+
+/// The label before `.snowflakecomputing.com`: the account as given, lower-case (region and
+/// `privatelink` segments kept), with `org.account` written `org-account` since a dotted
+/// organisation form is not a host name.
+pub fn host_label(account: &str) -> String {
+    let s = clean_account_input(account).to_ascii_lowercase();
+    let segments: Vec<&str> = s.split('.').collect();
+    if segments.len() == 2 && !is_host_qualifier(segments[1]) && !s.contains(".global") {
+        format!("{}-{}", segments[0], segments[1])
+    } else {
+        s
+    }
+}
+
+/// The default base URL of an account: `https://<account>.snowflakecomputing.com`.
+pub fn default_base_url(account: &str) -> String {
+    format!("https://{}.snowflakecomputing.com", host_label(account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_vectors() {
+        for (input, want) in [
+            ("s3testaccount.global", "S3TESTACCOUNT.GLOBAL"),
+            ("acct-with-dashes", "ACCT-WITH-DASHES"),
+            ("testaccount.extra", "TESTACCOUNT"),
+            ("testaccount-user.global", "TESTACCOUNT"),
+            ("normalaccount", "NORMALACCOUNT"),
+            ("xy12345.us-east-2.aws", "XY12345"),
+            ("xy12345.us-east-2.privatelink", "XY12345"),
+            ("xy12345.privatelink", "XY12345"),
+            ("myorg-myaccount", "MYORG-MYACCOUNT"),
+            ("org.account", "ORG-ACCOUNT"),
+            ("myorg.myaccount", "MYORG-MYACCOUNT"),
+            (
+                "https://xy12345.east-us-2.azure.snowflakecomputing.com/",
+                "XY12345",
+            ),
+        ] {
+            assert_eq!(token_account(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn host_keeps_region_and_privatelink() {
+        assert_eq!(
+            default_base_url("XY12345.us-east-2.privatelink"),
+            "https://xy12345.us-east-2.privatelink.snowflakecomputing.com"
+        );
+        assert_eq!(
+            default_base_url("MyOrg-MyAccount"),
+            "https://myorg-myaccount.snowflakecomputing.com"
+        );
+        assert_eq!(token_user(" jsmith "), "JSMITH");
+    }
+}
