@@ -5,6 +5,7 @@
 //! 3. baseline: the very same month's rows, generated and formatted beforehand, inserted into a
 //!    fresh SQLite file with the same schema by the plainest fast rusqlite code (one transaction,
 //!    one prepared statement, journal and sync off).
+//!
 //! Prints events/s for each and the ratio end-to-end ÷ baseline.
 
 use std::sync::atomic::AtomicBool;

@@ -15,6 +15,23 @@ use crate::jobs::historical::{self, HistoricalRequest, JobError, Notifier};
 use crate::jobs::messages::{DayProgress, Outcome, Progress, Summary};
 use crate::store::{default_db_path, StoreError};
 
+/// Writes a line to standard output; a reader that went away (`| head`) is not an error.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// Writes a line to standard error, never panicking.
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Writes to standard error without a newline (the progress bar), never panicking.
+fn note_inline(text: &str) {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{text}");
+    let _ = err.flush();
+}
+
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: the work failed.
@@ -146,8 +163,23 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn usage_error(message: &str) -> i32 {
-    eprintln!("error: {message}");
+    note(&format!("error: {message}"));
     EXIT_USAGE
+}
+
+/// Set by the first Ctrl-C: the job stops after the day it is writing.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// The first Ctrl-C asks the job to stop after the current day (every committed day stays and
+/// the same command resumes); a second one quits at once, which is just as safe.
+fn install_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            note("\nquitting now; run the same command again to resume");
+            std::process::exit(EXIT_FAILURE);
+        }
+        note("\nstopping after the current day (Ctrl-C again quits at once; the same command resumes)");
+    });
 }
 
 fn historical_command(args: HistoricalArgs) -> i32 {
@@ -163,9 +195,16 @@ fn historical_command(args: HistoricalArgs) -> i32 {
             Err(e) => return usage_error(&e),
         }
     };
+    let yesterday = yesterday_in_new_york();
+    if args.end_date.is_none() && args.start_date > yesterday {
+        return usage_error(&format!(
+            "the start date {} is after yesterday ({yesterday}), the default end date: pass --end-date",
+            args.start_date
+        ));
+    }
     let request = HistoricalRequest {
         start: args.start_date,
-        end: args.end_date.unwrap_or_else(yesterday_in_new_york),
+        end: args.end_date.unwrap_or(yesterday),
         batch_size: args.batch_size,
         seed: args.seed,
         volume: match args.volume {
@@ -181,8 +220,9 @@ fn historical_command(args: HistoricalArgs) -> i32 {
     if let Err(e) = request.check() {
         return usage_error(&e.to_string());
     }
+    install_ctrl_c();
     let terminal = std::io::stderr().is_terminal();
-    eprintln!(
+    note(&format!(
         "parking-iot historical: {} to {}, seed {}, {} volume{}",
         request.start,
         request.end,
@@ -193,13 +233,12 @@ fn historical_command(args: HistoricalArgs) -> i32 {
         } else {
             format!(", into {}", request.db.display())
         }
-    );
+    ));
     let (tx, rx) = crossbeam_channel::unbounded();
     let notifier = Notifier {
         tx,
         notify: Box::new(|| {}),
     };
-    let cancel = AtomicBool::new(false);
     let printer = std::thread::spawn(move || {
         let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(10);
         for p in rx.iter() {
@@ -209,24 +248,23 @@ fn historical_command(args: HistoricalArgs) -> i32 {
                     days_total,
                     days_done,
                 } => {
-                    eprintln!(
+                    note(&format!(
                         "run {run_id}: {days_total} days{}",
                         if days_done > 0 {
                             format!(", resuming after day {days_done}")
                         } else {
                             String::new()
                         }
-                    );
+                    ));
                 }
-                Progress::Log(line) => eprintln!("{line}"),
+                Progress::Log(line) => note(&line),
                 Progress::Day(d) => {
                     if terminal {
-                        eprint!("\r{}", bar_line(&d));
-                        let _ = std::io::stderr().flush();
+                        note_inline(&format!("\r{}", bar_line(&d)));
                     } else if last_line.elapsed().as_secs_f64() >= 2.0
                         || d.days_done == d.days_total
                     {
-                        eprintln!("{}", plain_line(&d));
+                        note(&plain_line(&d));
                         last_line = std::time::Instant::now();
                     }
                 }
@@ -234,33 +272,33 @@ fn historical_command(args: HistoricalArgs) -> i32 {
             }
         }
         if terminal {
-            eprintln!();
+            note("");
         }
     });
-    let result = historical::run(&request, &notifier, &cancel);
+    let result = historical::run(&request, &notifier, &CANCEL);
     drop(notifier);
     let _ = printer.join();
     match result {
         Ok(Outcome::Finished(s)) => {
-            println!("{}", summary_line("done", &s));
+            say(&summary_line("done", &s));
             EXIT_OK
         }
         Ok(Outcome::AlreadyComplete(s)) => {
-            println!("nothing to do: run {} is already complete ({} days, {} events, {} sessions); the database was not changed", s.run_id, s.days, s.events, s.sessions);
+            say(&format!("nothing to do: run {} is already complete ({} days, {} events, {} sessions); the database was not changed", s.run_id, s.days, s.events, s.sessions));
             EXIT_OK
         }
         Ok(Outcome::Cancelled(s)) => {
-            println!("{}", summary_line("stopped", &s));
-            println!("run the same command again to finish the run");
+            say(&summary_line("stopped", &s));
+            say("run the same command again to finish the run");
             EXIT_FAILURE
         }
         Ok(Outcome::Failed(e)) => {
-            eprintln!("error: {e}");
+            note(&format!("error: {e}"));
             EXIT_FAILURE
         }
         Err(JobError::BadInput(e)) => usage_error(&e),
         Err(JobError::Store(e)) => {
-            eprintln!("error: {e}");
+            note(&format!("error: {e}"));
             match e {
                 StoreError::MissingFolder(_)
                 | StoreError::Corrupt(_)
@@ -322,7 +360,7 @@ fn plain_line(d: &DayProgress) -> String {
 
 fn summary_line(word: &str, s: &Summary) -> String {
     format!(
-        "{word}: run {}, {} days, {} events, {} sessions, {} cars turned away, {:.1} s, {} events/s{}",
+        "{word}: run {}, {} days done; this command wrote {} events and {} sessions; {} cars turned away; {:.1} s, {} events/s{}",
         s.run_id,
         s.days,
         s.events,
@@ -344,15 +382,21 @@ fn validate_command(args: ValidateArgs) -> i32 {
             }
         },
     };
-    if !db.is_file() {
+    if !db.exists() {
         return usage_error(&format!(
             "{} does not exist: pass the database a historical run wrote (--db PATH)",
             db.display()
         ));
     }
+    if !db.is_file() {
+        return usage_error(&format!(
+            "{} is not a regular file: pass the database file a historical run wrote (--db PATH)",
+            db.display()
+        ));
+    }
     match crate::validate::validate_db(&db) {
         Ok(report) => {
-            println!("{}", report.render());
+            say(&report.render());
             if report.passed() {
                 EXIT_OK
             } else {

@@ -5,11 +5,11 @@
 //! `cli` and `ui`.
 
 pub mod catalog;
-pub mod model;
-pub mod engine;
-pub mod store;
-pub mod snowflake;
-pub mod jobs;
 pub mod cli;
-pub mod validate;
+pub mod engine;
+pub mod jobs;
+pub mod model;
+pub mod snowflake;
+pub mod store;
 pub mod ui;
+pub mod validate;

@@ -366,3 +366,178 @@ fn validate_refuses_a_missing_database() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+#[test]
+fn a_database_keeps_the_facilities_of_its_catalog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    let out = historical(
+        &db,
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"],
+    );
+    assert!(out.status.success());
+    // Another catalog into the same file would make the rows already written wrong.
+    let other = dir.path().join("small.toml");
+    let text = parking_iot::catalog::BUILTIN_CATALOG.replacen("spots = 200", "spots = 20", 1);
+    std::fs::write(&other, text).expect("write");
+    let out = historical(
+        &db,
+        &[
+            "--start-date",
+            "2025-02-01",
+            "--end-date",
+            "2025-02-01",
+            "--catalog",
+            other.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("facilities of another catalog"));
+    // The same catalog with only a comment added is the same catalog: the run is recognised.
+    let commented = dir.path().join("commented.toml");
+    std::fs::write(
+        &commented,
+        format!("# my copy\n{}", parking_iot::catalog::BUILTIN_CATALOG),
+    )
+    .expect("write");
+    let out = historical(
+        &db,
+        &[
+            "--start-date",
+            "2025-01-01",
+            "--end-date",
+            "2025-01-01",
+            "--catalog",
+            commented.to_str().expect("utf8"),
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+    let out = Command::new(BIN)
+        .args(["validate", "--db"])
+        .arg(&db)
+        .output()
+        .expect("validate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_second_writer_is_refused_while_a_run_holds_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    let lock = std::fs::File::create(dir.path().join("x.db.lock")).expect("lock file");
+    lock.lock()
+        .expect("take the job lock as a running job would");
+    let out = historical(
+        &db,
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another parking-iot is writing"));
+    lock.unlock().expect("unlock");
+    let out = historical(
+        &db,
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_after_a_day_and_the_same_command_finishes_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let range = ["--start-date", "2025-05-01", "--end-date", "2025-05-20"];
+    let reference = dir.path().join("reference.db");
+    assert!(historical(&reference, &range).status.success());
+    let db = dir.path().join("interrupted.db");
+    let child = Command::new(BIN)
+        .args(["historical", "--seed", "7", "--db"])
+        .arg(&db)
+        .args(range)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.code() == Some(1) {
+        assert!(stdout.contains("run the same command again"), "{stdout}");
+    } else {
+        assert!(out.status.success(), "finished before the signal: {stdout}");
+    }
+    assert!(historical(&db, &range).status.success());
+    assert_eq!(dump(&db), dump(&reference));
+}
+
+#[test]
+fn odd_files_are_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A parking_events table of another shape.
+    let foreign = dir.path().join("foreign.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE parking_events (x INTEGER); INSERT INTO parking_events VALUES (1);",
+        )
+        .expect("create");
+    }
+    let before = std::fs::read(&foreign).expect("read");
+    let out = historical(
+        &foreign,
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("without the columns"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&foreign).expect("read"),
+        before,
+        "the file was not changed"
+    );
+    // A device is not a database file.
+    let out = historical(
+        Path::new("/dev/null"),
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    assert!(!Path::new("/dev/null-journal").exists());
+}
+
+#[test]
+fn a_reader_that_goes_away_does_not_crash_the_program() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    assert!(historical(
+        &db,
+        &["--start-date", "2025-01-01", "--end-date", "2025-01-01"]
+    )
+    .status
+    .success());
+    let mut child = Command::new(BIN)
+        .args(["validate", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "validate with a closed stdout");
+}

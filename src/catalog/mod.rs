@@ -12,6 +12,9 @@ use std::path::Path;
 pub use plates::{PlateFormat, PlatePreset, PlateState, PlateTable};
 pub use pricing::Pricing;
 
+/// The largest catalog file read (10,000 facilities fit in well under this).
+pub const MAX_CATALOG_BYTES: u64 = 8 * 1024 * 1024;
+
 /// The built-in catalog's text.
 pub const BUILTIN_CATALOG: &str = include_str!("../../assets/catalog.toml");
 
@@ -166,12 +169,34 @@ impl Catalog {
     /// Reads and validates a catalog file.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
+        let refuse = |message: String| CatalogError {
             file: name.clone(),
             line: 0,
             field: "file".into(),
-            message: format!("cannot read the catalog file: {e}"),
-        })?;
+            message,
+        };
+        let meta = std::fs::metadata(path)
+            .map_err(|e| refuse(format!("cannot read the catalog file: {e}")))?;
+        if !meta.is_file() {
+            return Err(refuse(
+                "not a regular file: give the path of a catalog .toml file".into(),
+            ));
+        }
+        if meta.len() > MAX_CATALOG_BYTES {
+            return Err(refuse(format!(
+                "the file has {} bytes; a catalog is a small text file (the built-in one has about 30 KB, at most {MAX_CATALOG_BYTES} bytes are read)",
+                meta.len()
+            )));
+        }
+        let mut text = String::new();
+        use std::io::Read;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CATALOG_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| {
+                refuse(format!(
+                    "cannot read the catalog file (it must be UTF-8 text): {e}"
+                ))
+            })?;
         Self::parse(&text, &name)
     }
 

@@ -122,3 +122,17 @@ fn a_missing_catalog_file_is_reported() {
     assert_eq!(e.file, "/nonexistent/catalog.toml");
     assert!(e.message.contains("cannot read"));
 }
+
+#[test]
+fn catalog_files_that_are_not_small_text_files_are_refused() {
+    let e = Catalog::load(Path::new("/tmp")).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{}", e.message);
+    let dir = std::env::temp_dir().join(format!("parking-iot-catalog-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let big = dir.join("big.toml");
+    let written = std::fs::write(&big, vec![b'#'; MAX_CATALOG_BYTES as usize + 1]);
+    assert!(written.is_ok());
+    let e = Catalog::load(&big).unwrap_err();
+    assert!(e.message.contains("small text file"), "{}", e.message);
+    let _ = std::fs::remove_dir_all(&dir);
+}

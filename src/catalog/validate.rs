@@ -373,9 +373,9 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Catalog, CatalogError> {
         return Err(c.err(0..0, "facility", "at most 10,000 facilities are supported"));
     }
 
-    Ok(Catalog {
+    let mut catalog = Catalog {
         source: source.to_owned(),
-        fingerprint: fnv1a(text.as_bytes()),
+        fingerprint: 0,
         calendar,
         hourly_weekday,
         hourly_weekend,
@@ -384,7 +384,24 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Catalog, CatalogError> {
         stay_profiles,
         plates,
         facilities,
-    })
+    };
+    // The fingerprint covers what the catalog means, not how it is written: an added comment
+    // or a reformatted line must not turn a resumable run into a different one.
+    let meaning = format!(
+        "{:?}",
+        (
+            &catalog.calendar,
+            &catalog.hourly_weekday,
+            &catalog.hourly_weekend,
+            catalog.original_sessions_per_day,
+            &catalog.districts,
+            &catalog.stay_profiles,
+            &catalog.plates,
+            &catalog.facilities,
+        )
+    );
+    catalog.fingerprint = fnv1a(meaning.as_bytes());
+    Ok(catalog)
 }
 
 fn stay_profiles(c: &Checker, raw: &[StayProfileFile]) -> Result<Vec<StayProfile>, CatalogError> {

@@ -212,6 +212,7 @@ pub fn run(
     let catalog = request.catalog.clone();
 
     let mut store = None;
+    let mut job_lock = None;
     let mut run = RunRecord {
         run_id: format!("{:03x}", spec.preferred_tag),
         tag: spec.preferred_tag,
@@ -226,9 +227,12 @@ pub fn run(
         sessions_written: 0,
         turned_away: 0,
         status: "running".into(),
+        plate_preset: spec.plate_preset.clone(),
+        catalog_source: spec.catalog_source.clone(),
     };
     if !request.dry_run {
         let mut s = Store::open(&request.db)?;
+        job_lock = Some(s.lock_for_job()?);
         match s.find_run(&spec)? {
             Some(existing) if existing.finished() => {
                 out.send(Progress::Log(format!(
@@ -256,13 +260,15 @@ pub fn run(
             None => {
                 if let Some(other) = s.overlapping_runs(&spec)?.first() {
                     return Err(JobError::BadInput(format!(
-                        "{} already holds run {} (seed {}, {} to {}, {} volume) overlapping {} to {}: use another --db, or repeat that run's settings to resume it",
+                        "{} already holds run {} (seed {}, {} to {}, {} volume, {} plates, {}) overlapping {} to {}: use another --db, or repeat that run's settings, catalog included, to resume it",
                         request.db.display(),
                         other.run_id,
                         other.seed,
                         other.start_date,
                         other.end_date.as_deref().unwrap_or("now"),
                         other.volume,
+                        other.plate_preset,
+                        other.catalog_source,
                         spec.start_date,
                         spec.end_date.as_deref().unwrap_or("")
                     )));
@@ -406,6 +412,8 @@ pub fn run(
         (progress, turned_away, failure)
     });
     let (progress, turned_away, failure) = result;
+    // The lock is held until every day of this start is committed.
+    drop(job_lock);
     if let Some(e) = failure {
         return Err(e.into());
     }

@@ -30,6 +30,9 @@ pub enum StoreError {
         /// SQLite's own error.
         source: rusqlite::Error,
     },
+    /// Another job is writing this database.
+    #[error("another parking-iot is writing a historical run into {0} right now: wait for it to finish, or use another --db")]
+    Busy(PathBuf),
     /// The run bookkeeping refuses the request.
     #[error("{0}")]
     Run(String),

@@ -61,6 +61,10 @@ pub struct RunRecord {
     pub turned_away: u64,
     /// `running` or `finished`.
     pub status: String,
+    /// Plate preset name.
+    pub plate_preset: String,
+    /// Where its catalog came from.
+    pub catalog_source: String,
 }
 
 impl RunRecord {
@@ -80,6 +84,8 @@ impl RunRecord {
             sessions_written: r.get::<_, i64>(9)? as u64,
             turned_away: r.get::<_, i64>(10)? as u64,
             status: r.get(11)?,
+            plate_preset: r.get(12)?,
+            catalog_source: r.get(13)?,
         })
     }
 
@@ -89,7 +95,7 @@ impl RunRecord {
     }
 }
 
-const RUN_COLUMNS: &str = "run_id, kind, seed, start_date, end_date, volume, days_total, days_done, events_written, sessions_written, turned_away, status";
+const RUN_COLUMNS: &str = "run_id, kind, seed, start_date, end_date, volume, days_total, days_done, events_written, sessions_written, turned_away, status, plate_preset, catalog_source";
 
 fn now_text() -> String {
     time_string(chrono::Utc::now().timestamp_millis())
