@@ -64,6 +64,7 @@ fn main() {
         dry_run: dry,
         db: dir.path().join(db),
         catalog: catalog.clone(),
+        snowflake: None,
     };
     let quiet = || Notifier {
         tx: crossbeam_channel::unbounded().0,

@@ -55,6 +55,102 @@ pub enum Command {
     Historical(HistoricalArgs),
     /// Check a database against every invariant and print realism statistics.
     Validate(ValidateArgs),
+    /// Snowflake: test the connection, create the objects, print the setup SQL.
+    Snowflake(SnowflakeArgs),
+}
+
+/// Options of `snowflake`.
+#[derive(clap::Args, Debug)]
+pub struct SnowflakeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SnowflakeAction,
+}
+
+/// The `snowflake` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SnowflakeAction {
+    /// Connect and print version, user, role, warehouse, the key's fingerprint and the
+    /// ALTER USER line that registers it.
+    Test(ConnectionArgs),
+    /// Create the database, schema, tables and pipes if they are missing.
+    Setup {
+        /// Connection settings.
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        /// Table variant.
+        #[command(flatten)]
+        variant: VariantArgs,
+    },
+    /// Print the setup SQL without connecting.
+    Sql {
+        /// Connection settings (only the database and schema names are used).
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        /// Table variant.
+        #[command(flatten)]
+        variant: VariantArgs,
+    },
+}
+
+/// Snowflake connection flags. They override environment variables, `.env` and
+/// `connections.toml`. The key passphrase is deliberately not a flag (it would show in the
+/// process list and shell history): set SNOWFLAKE_PRIVATE_KEY_PASSPHRASE, put it in `.env` or
+/// connections.toml, or type it when asked.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ConnectionArgs {
+    /// Account identifier (e.g. xy12345.us-east-2.aws or myorg-myaccount).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Login name.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Role [default: SYSADMIN].
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Warehouse [default: the user's default].
+    #[arg(long, value_name = "WAREHOUSE")]
+    pub warehouse: Option<String>,
+    /// Database [default: PARKING_IOT].
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+    /// Schema [default: RAW_DATA].
+    #[arg(long, value_name = "NAME")]
+    pub schema: Option<String>,
+    /// Private key file (PEM: PKCS#8, encrypted PKCS#8 or PKCS#1).
+    #[arg(long, value_name = "PATH")]
+    pub private_key: Option<PathBuf>,
+    /// Connection name in connections.toml [default: its default_connection_name, else [default]].
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
+    /// Base URL instead of https://<account>.snowflakecomputing.com (e.g. a local stand-in).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+/// Setup variant flags.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct VariantArgs {
+    /// Iceberg tables on an existing external volume instead of standard tables.
+    #[arg(long, requires = "external_volume")]
+    pub iceberg: bool,
+    /// The external volume of the Iceberg tables.
+    #[arg(long, value_name = "VOLUME", requires = "iceberg")]
+    pub external_volume: Option<String>,
+    /// Folder under the external volume [default: parking_iot].
+    #[arg(long, value_name = "PATH", requires = "iceberg")]
+    pub base_location: Option<String>,
+}
+
+/// Where `historical` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SinkArg {
+    /// The local SQLite store only.
+    Local,
+    /// Snowflake (the local store is still written: it holds the upload bookkeeping).
+    Snowflake,
+    /// The local store and Snowflake.
+    Both,
 }
 
 /// Volume presets on the command line.
@@ -99,6 +195,12 @@ pub struct HistoricalArgs {
     /// Generate and count without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Destination: local, snowflake or both (snowflake also writes the local store).
+    #[arg(long, value_enum, default_value = "local")]
+    pub sink: SinkArg,
+    /// Snowflake connection (with --sink snowflake or both).
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
 }
 
 /// Options of `validate`.
@@ -154,6 +256,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Historical(args)) => historical_command(args),
         Some(Command::Validate(args)) => validate_command(args),
+        Some(Command::Snowflake(args)) => snowflake_command(args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -202,6 +305,21 @@ fn historical_command(args: HistoricalArgs) -> i32 {
             args.start_date
         ));
     }
+    let sink = match args.sink {
+        SinkArg::Local => None,
+        SinkArg::Snowflake | SinkArg::Both => match snowflake_connect(&args.conn) {
+            Ok((config, settings, key)) => Some(historical::SnowflakeSink {
+                settings,
+                key: Arc::new(key),
+                names: config.object_names(),
+                in_flight: 4,
+            }),
+            Err(e) => return usage_error(&e),
+        },
+    };
+    if args.sink == SinkArg::Snowflake {
+        note("--sink snowflake: the local store is written too; it records which batches Snowflake acknowledged, so that a stopped load resumes without duplicates");
+    }
     let request = HistoricalRequest {
         start: args.start_date,
         end: args.end_date.unwrap_or(yesterday),
@@ -216,6 +334,7 @@ fn historical_command(args: HistoricalArgs) -> i32 {
         dry_run: args.dry_run,
         db,
         catalog,
+        snowflake: sink,
     };
     if let Err(e) = request.check() {
         return usage_error(&e.to_string());
@@ -231,7 +350,16 @@ fn historical_command(args: HistoricalArgs) -> i32 {
         if request.dry_run {
             ", dry run (nothing is written)".to_string()
         } else {
-            format!(", into {}", request.db.display())
+            match &request.snowflake {
+                Some(sink) => format!(
+                    ", into {} and Snowflake {} ({}.{})",
+                    request.db.display(),
+                    sink.settings.base_url,
+                    sink.names.database,
+                    sink.names.schema
+                ),
+                None => format!(", into {}", request.db.display()),
+            }
         }
     ));
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -297,6 +425,10 @@ fn historical_command(args: HistoricalArgs) -> i32 {
             EXIT_FAILURE
         }
         Err(JobError::BadInput(e)) => usage_error(&e),
+        Err(e @ JobError::Upload(_)) => {
+            note(&format!("error: {e}"));
+            EXIT_FAILURE
+        }
         Err(JobError::Store(e)) => {
             note(&format!("error: {e}"));
             match e {
@@ -404,5 +536,146 @@ fn validate_command(args: ValidateArgs) -> i32 {
             }
         }
         Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+/// The resolved connection settings, or a message for exit code 2.
+fn snowflake_config(
+    args: &ConnectionArgs,
+) -> Result<crate::snowflake::config::ConnectionConfig, String> {
+    crate::snowflake::config::load(crate::snowflake::config::Explicit {
+        account: args.account.clone(),
+        user: args.user.clone(),
+        role: args.role.clone(),
+        warehouse: args.warehouse.clone(),
+        database: args.database.clone(),
+        schema: args.schema.clone(),
+        private_key_path: args.private_key.clone(),
+        passphrase: None,
+        base_url: args.base_url.clone(),
+        connection: args.connection.clone(),
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Reads a passphrase from the terminal without echo. Echo is switched off with `stty`
+/// (no extra dependency); where that is unavailable the text is read with echo, after a
+/// warning, since the user chose to type it.
+fn prompt_passphrase(key: &std::path::Path) -> Option<crate::snowflake::config::Secret> {
+    note_inline(&format!("passphrase for {}: ", key.display()));
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    let hidden = stty("-echo");
+    if !hidden {
+        note_inline("(echo could not be turned off) ");
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if hidden {
+        stty("echo");
+    }
+    note("");
+    read.ok()?;
+    Some(crate::snowflake::config::Secret::new(
+        line.trim_end_matches(['\r', '\n']).to_string(),
+    ))
+}
+
+/// Loads the key of the settings, asking for the passphrase on a terminal when the key is
+/// encrypted and none was configured. Errors are messages for exit code 2.
+fn snowflake_key(
+    config: &crate::snowflake::config::ConnectionConfig,
+) -> Result<crate::snowflake::KeyPair, String> {
+    use crate::snowflake::{KeyError, KeyPair};
+    let path = config.key_path().map_err(|e| e.to_string())?;
+    let pass = config.passphrase.as_ref().map(|p| p.value.expose());
+    match KeyPair::load_file(path, pass) {
+        Err(KeyError::NeedsPassphrase(_)) if std::io::stdin().is_terminal() => {
+            let typed = prompt_passphrase(path).ok_or("no passphrase was read")?;
+            KeyPair::load_file(path, Some(typed.expose())).map_err(|e| e.to_string())
+        }
+        other => other.map_err(|e| e.to_string()),
+    }
+}
+
+fn variant(args: &VariantArgs) -> crate::snowflake::setup::Variant {
+    match (&args.iceberg, &args.external_volume) {
+        (true, Some(volume)) => crate::snowflake::setup::Variant::Iceberg {
+            external_volume: volume.clone(),
+            base_location: args
+                .base_location
+                .clone()
+                .unwrap_or_else(|| "parking_iot".into()),
+        },
+        _ => crate::snowflake::setup::Variant::Standard,
+    }
+}
+
+/// The client settings and key for a connecting command; messages are for exit code 2.
+fn snowflake_connect(
+    args: &ConnectionArgs,
+) -> Result<
+    (
+        crate::snowflake::config::ConnectionConfig,
+        crate::snowflake::sql_api::ApiSettings,
+        crate::snowflake::KeyPair,
+    ),
+    String,
+> {
+    let config = snowflake_config(args)?;
+    let settings = config
+        .api_settings(crate::snowflake::sql_api::RetryPolicy::default())
+        .map_err(|e| e.to_string())?;
+    let key = snowflake_key(&config)?;
+    Ok((config, settings, key))
+}
+
+fn print_output(out: crate::snowflake::commands::CommandOutput) -> i32 {
+    if out.code == EXIT_OK {
+        let _ = write!(std::io::stdout(), "{}", out.text);
+    } else {
+        let _ = write!(std::io::stderr(), "{}", out.text);
+    }
+    out.code
+}
+
+fn snowflake_command(args: SnowflakeArgs) -> i32 {
+    use crate::snowflake::commands;
+    match args.action {
+        SnowflakeAction::Sql { conn, variant: v } => match snowflake_config(&conn) {
+            Ok(config) => print_output(commands::sql(&config.object_names(), &variant(&v))),
+            Err(e) => usage_error(&e),
+        },
+        SnowflakeAction::Test(conn) => match snowflake_connect(&conn) {
+            Ok((config, settings, key)) => {
+                for (name, value, source) in config.describe() {
+                    if !source.is_empty() {
+                        note(&format!("{name}: {value} (from {source})"));
+                    }
+                }
+                let alter = key.alter_user_line(&settings.user);
+                let code = print_output(commands::test(settings, key));
+                if code == EXIT_OK {
+                    say(&format!("public key registration: {alter}"));
+                }
+                code
+            }
+            Err(e) => usage_error(&e),
+        },
+        SnowflakeAction::Setup { conn, variant: v } => match snowflake_connect(&conn) {
+            Ok((config, settings, key)) => print_output(commands::run_setup(
+                settings,
+                key,
+                &config.object_names(),
+                &variant(&v),
+            )),
+            Err(e) => usage_error(&e),
+        },
     }
 }

@@ -135,6 +135,7 @@ fn an_unfinished_run_is_offered_and_resumes_to_the_uninterrupted_rows() {
         dry_run: false,
         db: db.to_path_buf(),
         catalog: catalog.clone(),
+        snowflake: None,
     };
     // The reference: the same run, uninterrupted, in another database.
     let reference = dir.path().join("reference.db");

@@ -17,6 +17,10 @@ use crate::engine::{
     calendar, rng, sort_events, FacilitySim, SimSettings, Simulation, VolumePreset,
 };
 use crate::model::{Event, Session};
+use crate::snowflake::setup::ObjectNames;
+use crate::snowflake::sql_api::{ApiSettings, SqlApi};
+use crate::snowflake::upload::{UploadError, UploadOptions, Uploader};
+use crate::snowflake::{KeyPair, SnowflakeError};
 use crate::store::{DayCommit, RunRecord, RunSpec, Store, StoreError};
 
 /// The longest range accepted (100 years).
@@ -47,6 +51,22 @@ pub struct HistoricalRequest {
     pub db: PathBuf,
     /// The catalog.
     pub catalog: Arc<Catalog>,
+    /// Also load every day into Snowflake (`None`: the local store only).
+    pub snowflake: Option<SnowflakeSink>,
+}
+
+/// Where and how a historical run is loaded into Snowflake. The local store is written as
+/// well whenever this is set: it holds the bookkeeping that makes the load exactly-once.
+#[derive(Clone, Debug)]
+pub struct SnowflakeSink {
+    /// Connection and context.
+    pub settings: ApiSettings,
+    /// The key the requests are signed with.
+    pub key: Arc<KeyPair>,
+    /// Database, schema and table names.
+    pub names: ObjectNames,
+    /// Statements in flight at once (the batch size is the request's).
+    pub in_flight: usize,
 }
 
 /// Why a run could not start or finish.
@@ -58,6 +78,10 @@ pub enum JobError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Loading into Snowflake failed; the committed local days are kept and the same request
+    /// resumes the load.
+    #[error("loading into Snowflake failed: {0}; the local days are kept, run the same command again to resume the load")]
+    Upload(UploadError),
 }
 
 impl HistoricalRequest {
@@ -81,6 +105,11 @@ impl HistoricalRequest {
                 "batch size {} is not allowed: use 1 to {MAX_BATCH} rows (default 1000)",
                 self.batch_size
             )));
+        }
+        if self.dry_run && self.snowflake.is_some() {
+            return Err(JobError::BadInput(
+                "a dry run writes nothing, so it cannot load into Snowflake: drop --dry-run or use --sink local".into(),
+            ));
         }
         if self.threads > 256 {
             return Err(JobError::BadInput(format!(
@@ -211,8 +240,27 @@ pub fn run(
     let began = Instant::now();
     let catalog = request.catalog.clone();
 
+    let uploader = match &request.snowflake {
+        Some(sink) => {
+            let api = SqlApi::new(sink.settings.clone(), sink.key.clone())
+                .map_err(|e| JobError::BadInput(e.to_string()))?;
+            Some(Uploader::new(
+                api,
+                sink.names.clone(),
+                &catalog,
+                UploadOptions {
+                    batch_size: request.batch_size,
+                    in_flight: sink.in_flight,
+                    ..UploadOptions::default()
+                },
+            ))
+        }
+        None => None,
+    };
     let mut store = None;
     let mut job_lock = None;
+    // Days of the run already acknowledged by Snowflake (all of them without a Snowflake sink).
+    let mut uploaded = days_total;
     let mut run = RunRecord {
         run_id: format!("{:03x}", spec.preferred_tag),
         tag: spec.preferred_tag,
@@ -233,8 +281,12 @@ pub fn run(
     if !request.dry_run {
         let mut s = Store::open(&request.db)?;
         job_lock = Some(s.lock_for_job()?);
-        match s.find_run(&spec)? {
-            Some(existing) if existing.finished() => {
+        let existing = s.find_run(&spec)?;
+        if let (Some(existing), Some(up)) = (&existing, &uploader) {
+            uploaded = s.snowflake_days_done(&existing.run_id, up.target())?;
+        }
+        match existing {
+            Some(existing) if existing.finished() && uploaded >= days_total => {
                 out.send(Progress::Log(format!(
                     "run {} is already complete in {}: nothing to do",
                     existing.run_id,
@@ -255,6 +307,12 @@ pub fn run(
                     "resuming run {}: {} of {} days already committed",
                     existing.run_id, existing.days_done, existing.days_total
                 )));
+                if let Some(up) = &uploader {
+                    out.send(Progress::Log(format!(
+                        "Snowflake ({}): {uploaded} of {days_total} days already loaded",
+                        up.target()
+                    )));
+                }
                 run = existing;
             }
             None => {
@@ -275,6 +333,7 @@ pub fn run(
                 }
                 s.write_facilities(&catalog)?;
                 run = s.create_run(&spec)?;
+                uploaded = 0;
             }
         }
         store = Some(s);
@@ -296,7 +355,12 @@ pub fn run(
     let threads = request.threads().min(catalog.facilities.len()).max(1);
 
     let (day_tx, day_rx) = bounded::<DayBatch>(2);
-    let resume_from = run.days_done;
+    // The local store has `run.days_done` days; Snowflake may lag behind it (a run killed
+    // between a day's commit and its upload, or a finished local run now loaded into
+    // Snowflake). Days are regenerated from the earlier of the two - the engine is
+    // deterministic, so they are the committed rows - and each goes only where it is missing.
+    let local_done = run.days_done;
+    let resume_from = local_done.min(uploaded);
     let start_date = request.start;
     let sim_catalog = catalog.clone();
     let crashed = AtomicBool::new(false);
@@ -382,19 +446,49 @@ pub fn run(
             elapsed_s: 0.0,
         };
         let mut turned_away = run.turned_away;
-        let mut failure = None;
+        let mut failure: Option<JobError> = None;
+        let mut loaded = crate::snowflake::upload::UploadStats::default();
         for day in day_rx.iter() {
             if let Some(store) = store.as_mut() {
-                let commit = DayCommit {
-                    events: &day.events,
-                    sessions: &day.sessions,
-                    days_done: day.index + 1,
-                    turned_away: day.turned_away,
-                    finished: day.last,
-                };
-                if let Err(e) = store.commit_day(&catalog, request.batch_size, &run, commit) {
-                    failure = Some(e);
-                    break;
+                if day.index >= local_done {
+                    let commit = DayCommit {
+                        events: &day.events,
+                        sessions: &day.sessions,
+                        days_done: day.index + 1,
+                        turned_away: day.turned_away,
+                        finished: day.last,
+                    };
+                    if let Err(e) = store.commit_day(&catalog, request.batch_size, &run, commit) {
+                        failure = Some(e.into());
+                        break;
+                    }
+                }
+                // After the local commit: a day counts as loaded only once Snowflake
+                // acknowledged every statement of it (load_day skips days already done).
+                if let Some(up) = &uploader {
+                    match up.load_day(
+                        store,
+                        &run.run_id,
+                        day.index,
+                        &day.events,
+                        &day.sessions,
+                        cancel,
+                    ) {
+                        Ok(stats) => {
+                            loaded.statements += stats.statements;
+                            loaded.rows += stats.rows;
+                            loaded.retries += stats.retries;
+                        }
+                        Err(UploadError::Snowflake(e))
+                            if matches!(*e, SnowflakeError::Cancelled) =>
+                        {
+                            break;
+                        }
+                        Err(e) => {
+                            failure = Some(JobError::Upload(e));
+                            break;
+                        }
+                    }
                 }
             }
             turned_away = day.turned_away;
@@ -409,13 +503,22 @@ pub fn run(
         }
         drop(day_rx);
         let _ = producer.join();
+        if let Some(up) = &uploader {
+            out.send(Progress::Log(format!(
+                "Snowflake ({}): {} rows in {} statements acknowledged by this command ({} retries)",
+                up.target(),
+                loaded.rows,
+                loaded.statements,
+                loaded.retries
+            )));
+        }
         (progress, turned_away, failure)
     });
     let (progress, turned_away, failure) = result;
     // The lock is held until every day of this start is committed.
     drop(job_lock);
     if let Some(e) = failure {
-        return Err(e.into());
+        return Err(e);
     }
     if crashed.load(Ordering::Relaxed) {
         return Ok(Outcome::Failed(format!(

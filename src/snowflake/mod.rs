@@ -12,6 +12,7 @@ pub mod setup;
 pub use errors::SnowflakeError;
 pub use keys::{KeyError, KeyPair};
 pub mod commands;
+pub mod config;
 pub mod sql_api;
 pub mod standin;
 pub mod upload;

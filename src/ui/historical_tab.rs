@@ -225,6 +225,7 @@ impl HistoricalTab {
             dry_run: settings.dry_run,
             db,
             catalog: catalog.clone(),
+            snowflake: None,
         };
         if let Err(e) = request.check() {
             self.push_log(e.to_string());
