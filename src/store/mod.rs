@@ -61,7 +61,7 @@ impl FacilityRow {
 }
 
 /// The columns this program reads and writes, per table it owns.
-const EXPECTED_COLUMNS: &[(&str, &[&str])] = &[
+pub const EXPECTED_COLUMNS: &[(&str, &[&str])] = &[
     (
         "parking_events",
         &[

@@ -63,56 +63,6 @@ pub fn classify(path: &Path, e: rusqlite::Error) -> ValidateError {
     }
 }
 
-/// Columns the validator reads, by table. `runs` is optional as a whole.
-const REQUIRED: [(&str, &[&str]); 3] = [
-    (
-        "parking_events",
-        &[
-            "event_id",
-            "event_type",
-            "session_id",
-            "facility_id",
-            "facility_name",
-            "district",
-            "license_plate",
-            "license_plate_state",
-            "event_time",
-            "available_spots_after",
-            "parking_duration_hours",
-            "cost",
-        ],
-    ),
-    (
-        "parking_sessions",
-        &[
-            "session_id",
-            "license_plate",
-            "license_plate_state",
-            "facility_id",
-            "facility_name",
-            "district",
-            "in_time",
-            "out_time",
-            "actual_duration_hours",
-            "rate_per_hour",
-            "cost",
-            "status",
-        ],
-    ),
-    (
-        "parking_facilities",
-        &[
-            "facility_id",
-            "name",
-            "district",
-            "total_spots",
-            "rate_per_hour",
-            "daily_max",
-            "billing_increment_minutes",
-        ],
-    ),
-];
-
 /// The columns of `table` with their primary-key position (0 when not part of the key).
 pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashMap<String, i64>> {
     let mut stmt = conn.prepare("SELECT name, pk FROM pragma_table_info(?1)")?;
@@ -125,13 +75,17 @@ pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashMap<Strin
 /// Fails unless the parking-iot tables and columns exist.
 pub fn check_schema(conn: &Connection, path: &Path) -> Result<(), ValidateError> {
     let mut missing = Vec::new();
-    for (table, cols) in REQUIRED {
+    // `runs` is optional as a whole: a database without it is checked as one finished run.
+    for (table, cols) in crate::store::EXPECTED_COLUMNS
+        .iter()
+        .filter(|(t, _)| *t != "runs")
+    {
         let have = columns(conn, table).map_err(|e| classify(path, e))?;
         if have.is_empty() {
             missing.push(format!("table {table}"));
             continue;
         }
-        for c in cols {
+        for c in cols.iter() {
             if !have.contains_key(*c) {
                 missing.push(format!("column {table}.{c}"));
             }
