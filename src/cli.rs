@@ -186,10 +186,10 @@ pub struct HistoricalArgs {
     /// Traffic volume.
     #[arg(long, value_enum, default_value = "realistic")]
     pub volume: VolumeArg,
-    /// Plate-share preset from the catalog (published, observed-nyc).
+    /// Plate-share preset from the catalog (published, observed-nyc) [default: the catalog's default, published].
     #[arg(long, value_name = "NAME")]
     pub plates: Option<String>,
-    /// Simulation threads [default: one per core].
+    /// Simulation threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// Generate and count without writing anything.

@@ -62,7 +62,7 @@ pub fn day_level(catalog: &Catalog, district: usize, weekday: u8, month: u8, hol
 
 /// Expected occupancy by hour of a typical week (Monday 00:00 first) for base rate 1, and the
 /// expected arrivals per week: the quantities Little's law scales.
-fn typical_week(catalog: &Catalog, f: usize) -> ([f64; 168], f64) {
+fn typical_week(catalog: &Catalog, f: usize) -> ([f64; 168], [f64; 2]) {
     let fac = &catalog.facilities[f];
     let profile = &catalog.stay_profiles[fac.stay_profile];
     let mut lambda = [0.0; 168];
@@ -102,7 +102,10 @@ fn typical_week(catalog: &Catalog, f: usize) -> ([f64; 168], f64) {
         }
         *o = sum;
     }
-    (occ, lambda.iter().sum())
+    (
+        occ,
+        [lambda[..120].iter().sum(), lambda[120..].iter().sum()],
+    )
 }
 
 /// Arrivals per hour at shape 1 and day level 1 for every facility, and a weekend factor
@@ -126,7 +129,8 @@ pub fn base_rates(catalog: &Catalog, preset: VolumePreset) -> Vec<(f64, f64)> {
             }
             _ => 1.0,
         };
-        weekly_arrivals += base * arrivals;
+        // Weekend days carry their own factor: the original volume counts what is generated.
+        weekly_arrivals += base * (arrivals[0] + weekend_factor * arrivals[1]);
         out.push((base, weekend_factor));
     }
     if preset == VolumePreset::Original && weekly_arrivals > 0.0 {
@@ -154,7 +158,10 @@ mod tests {
         assert!((peak - 170.0).abs() < 1e-6, "{peak}");
         let original = base_rates(&c, VolumePreset::Original);
         let per_day: f64 = (0..50)
-            .map(|f| typical_week(&c, f).1 * original[f].0)
+            .map(|f| {
+                let [weekdays, weekend] = typical_week(&c, f).1;
+                (weekdays + original[f].1 * weekend) * original[f].0
+            })
             .sum::<f64>()
             / 7.0;
         assert!((per_day - 1415.0).abs() < 1e-6, "{per_day}");

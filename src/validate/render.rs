@@ -86,7 +86,7 @@ fn runs(o: &mut String, report: &Report) {
 }
 
 fn checks(o: &mut String, report: &Report) {
-    let _ = writeln!(o, "\nInvariants (domain.md section 5)");
+    let _ = writeln!(o, "\nInvariants (the domain rules every run must keep)");
     for c in &report.checks {
         if let Some(note) = &c.note {
             let _ = writeln!(o, "  [ -- ] {} {}: {note}", c.invariant, c.name);
@@ -130,7 +130,7 @@ fn num(v: Option<f64>, decimals: usize) -> String {
 
 fn realism(o: &mut String, s: &RealismStats) {
     let t = &s.totals;
-    let _ = writeln!(o, "\nRealism (domain.md section 6)");
+    let _ = writeln!(o, "\nRealism (compare with real garages: see the README)");
     let _ = writeln!(
         o,
         "  events {} (CAR_IN {}, CAR_OUT {}); sessions {} completed + {} active; \
