@@ -329,14 +329,7 @@ impl LiveTab {
                 self.send(LiveCommand::Start);
             }
             ui.separator();
-            let slider = egui::Slider::new(&mut self.speed_ui, live::MIN_SPEED..=live::MAX_SPEED)
-                .logarithmic(true)
-                .suffix("×")
-                .text("Speed");
-            let r = ui.add(slider);
-            if r.changed() {
-                self.send(LiveCommand::SetSpeed(self.speed_ui));
-            }
+            // The presets come first: the slider's number changes width and would move them.
             for preset in SPEED_PRESETS {
                 if ui
                     .selectable_label(
@@ -348,6 +341,14 @@ impl LiveTab {
                     self.speed_ui = preset;
                     self.send(LiveCommand::SetSpeed(preset));
                 }
+            }
+            let slider = egui::Slider::new(&mut self.speed_ui, live::MIN_SPEED..=live::MAX_SPEED)
+                .logarithmic(true)
+                .suffix("×")
+                .text("Speed");
+            let r = ui.add(slider);
+            if r.changed() {
+                self.send(LiveCommand::SetSpeed(self.speed_ui));
             }
             ui.separator();
             if ui

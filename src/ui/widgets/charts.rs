@@ -12,6 +12,24 @@ use crate::catalog::Catalog;
 use crate::jobs::live::HistoryPoint;
 use crate::ui::format;
 
+/// Chart points shown: the newest ones only, so that new data keeps its width after a fast
+/// phase instead of being squeezed into the last pixels of the whole session.
+const CHART_WINDOW: usize = 240;
+
+/// The newest [`CHART_WINDOW`] points, oldest first.
+fn recent(history: &VecDeque<HistoryPoint>) -> impl Iterator<Item = &HistoryPoint> + Clone {
+    history
+        .iter()
+        .skip(history.len().saturating_sub(CHART_WINDOW))
+}
+
+fn span_of(history: &VecDeque<HistoryPoint>) -> f64 {
+    match (recent(history).next(), history.back()) {
+        (Some(a), Some(b)) => x_of(b) - x_of(a),
+        _ => 0.0,
+    }
+}
+
 fn x_of(p: &HistoryPoint) -> f64 {
     p.clock_ms as f64 / 1000.0
 }
@@ -36,10 +54,7 @@ pub fn occupancy_chart(
     tz: Tz,
     height: f32,
 ) {
-    let span = match (history.front(), history.back()) {
-        (Some(a), Some(b)) => x_of(b) - x_of(a),
-        _ => 0.0,
-    };
+    let span = span_of(history);
     Plot::new("occupancy_chart")
         .height(height)
         .legend(Legend::default())
@@ -52,8 +67,7 @@ pub fn occupancy_chart(
         .x_axis_formatter(time_axis(tz, span))
         .show(ui, |plot| {
             for (d, district) in catalog.districts.iter().enumerate() {
-                let points: PlotPoints = history
-                    .iter()
+                let points: PlotPoints = recent(history)
                     .map(|p| {
                         [
                             x_of(p),
@@ -72,19 +86,17 @@ pub fn occupancy_chart(
 
 /// Events per simulated minute over time.
 pub fn events_chart(ui: &mut Ui, history: &VecDeque<HistoryPoint>, tz: Tz, height: f32) {
-    let span = match (history.front(), history.back()) {
-        (Some(a), Some(b)) => x_of(b) - x_of(a),
-        _ => 0.0,
-    };
+    let span = span_of(history);
     // The first point of a run has no interval before it.
-    let points: PlotPoints = history
-        .iter()
-        .skip(1)
+    let skip = usize::from(history.len() <= CHART_WINDOW);
+    let points: PlotPoints = recent(history)
+        .skip(skip)
         .map(|p| [x_of(p), p.events_per_min as f64])
         .collect();
     Plot::new("events_chart")
         .height(height)
         .include_y(0.0)
+        .include_y(10.0)
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
