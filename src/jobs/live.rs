@@ -365,7 +365,7 @@ impl Runner {
                 (sim, header, true, true)
             }
             None => {
-                let (sim, header) = build_fresh(&catalog, cfg.volume, speed, wall_now_ms());
+                let (sim, header) = build_fresh(&catalog, cfg.volume, speed, wall_now_ms(), None);
                 (sim, header, false, false)
             }
         };
@@ -444,12 +444,15 @@ impl Runner {
             LiveCommand::Start => {
                 if !self.running {
                     if !self.registered {
-                        // A fresh state starts at the moment Start is pressed.
+                        // A fresh state starts at the moment Start is pressed, with the seed of
+                        // the state shown before: the same streams, so what the window showed
+                        // carries on instead of jumping to another simulation.
                         let (sim, header) = build_fresh(
                             &self.catalog,
                             self.cfg.volume,
                             self.header.speed,
                             wall_now_ms(),
+                            Some(self.header.seed),
                         );
                         self.sim = sim;
                         self.header = header;
@@ -705,6 +708,7 @@ impl Runner {
             self.cfg.volume,
             self.header.speed,
             wall_now_ms(),
+            None,
         );
         self.sim = sim;
         self.header = header;
@@ -898,18 +902,20 @@ fn settings_of(catalog: &Catalog, header: &LiveHeader) -> SimSettings {
     }
 }
 
-/// A fresh state at `now`: a new seed, warm-started facilities, not yet registered.
+/// A fresh state at `now`: warm-started facilities, not yet registered; with `seed` none, a
+/// new seed.
 fn build_fresh(
     catalog: &Arc<Catalog>,
     volume: VolumePreset,
     speed: f64,
     now: Millis,
+    seed: Option<u64>,
 ) -> (Simulation, LiveHeader) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    let seed = rng::mix64(nanos ^ 0x5EED_11FE) >> 1;
+    let seed = seed.unwrap_or_else(|| rng::mix64(nanos ^ 0x5EED_11FE) >> 1);
     let preset = catalog.plates.default_preset;
     let header = LiveHeader {
         run_id: String::new(),
