@@ -216,14 +216,6 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, for example 2025-01-31"))
 }
 
-/// Yesterday in New York.
-pub fn yesterday_in_new_york() -> NaiveDate {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::America::New_York)
-        .date_naive();
-    today.pred_opt().unwrap_or(today)
-}
-
 fn resolve_db(db: Option<PathBuf>) -> Result<PathBuf, String> {
     match db {
         Some(p) => Ok(p),
@@ -298,7 +290,7 @@ fn historical_command(args: HistoricalArgs) -> i32 {
             Err(e) => return usage_error(&e),
         }
     };
-    let yesterday = yesterday_in_new_york();
+    let yesterday = historical::yesterday_in_new_york();
     if args.end_date.is_none() && args.start_date > yesterday {
         return usage_error(&format!(
             "the start date {} is after yesterday ({yesterday}), the default end date: pass --end-date",

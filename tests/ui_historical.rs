@@ -42,7 +42,7 @@ fn the_form_refuses_an_end_date_before_the_start() {
     assert_eq!(h.state().historical.start_text, "2025-01-01");
     assert_eq!(
         h.state().historical.end_text,
-        parking_iot::cli::yesterday_in_new_york().to_string()
+        parking_iot::jobs::historical::yesterday_in_new_york().to_string()
     );
     assert_eq!(h.state().settings.batch_size, 1000);
 

@@ -28,6 +28,14 @@ pub const MAX_DAYS: i64 = 36_525;
 /// The largest batch size accepted.
 pub const MAX_BATCH: usize = 100_000;
 
+/// Yesterday in New York: the default end of a historical range, for every face of the jobs.
+pub fn yesterday_in_new_york() -> NaiveDate {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    today.pred_opt().unwrap_or(today)
+}
+
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct HistoricalRequest {

@@ -43,7 +43,7 @@ pub struct HistoricalTab {
 
 /// Yesterday in New York.
 pub fn yesterday() -> NaiveDate {
-    crate::cli::yesterday_in_new_york()
+    crate::jobs::historical::yesterday_in_new_york()
 }
 
 fn to_jiff(d: NaiveDate) -> jiff::civil::Date {
