@@ -388,7 +388,7 @@ fn historical_command(args: HistoricalArgs) -> i32 {
                         last_line = std::time::Instant::now();
                     }
                 }
-                Progress::Done(_) => {}
+                Progress::Runs(_) | Progress::Done(_) => {}
             }
         }
         if terminal {

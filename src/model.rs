@@ -102,6 +102,39 @@ impl PatternTag {
         }
     }
 
+    /// Reads a `traffic_pattern` value written by [`PatternTag::render`] (`None`: not one).
+    pub fn parse(text: &str) -> Option<PatternTag> {
+        let mut parts = text.rsplitn(2, '|');
+        let mult = parts.next()?.strip_prefix("mult:")?.strip_suffix('x')?;
+        let (whole, tenth) = mult.split_once('.')?;
+        let mult_tenths = whole
+            .parse::<u8>()
+            .ok()?
+            .checked_mul(10)?
+            .checked_add(tenth.parse().ok()?)?;
+        let tags = parts.next()?.rsplit_once('|')?.1;
+        let mut flags = tags.split('+');
+        let weekend = flags.next()?.starts_with("weekend");
+        let mut tag = PatternTag {
+            weekend,
+            mult_tenths,
+            peak_hour: false,
+            holiday: false,
+            spike: false,
+            burst: false,
+        };
+        for flag in flags {
+            match flag {
+                "peak_entry_hour" | "peak_exit_hour" => tag.peak_hour = true,
+                "holiday" => tag.holiday = true,
+                "spike_day" => tag.spike = true,
+                "burst" => tag.burst = true,
+                _ => return None,
+            }
+        }
+        Some(tag)
+    }
+
     /// Writes the full `traffic_pattern` value into `out` (cleared first).
     pub fn render(&self, district: &str, kind: EventKind, out: &mut String) {
         out.clear();
@@ -339,5 +372,20 @@ mod tests {
         };
         slow.render("Airport", EventKind::CarOut, &mut s);
         assert_eq!(s, "Airport|weekend_slow+peak_exit_hour|mult:0.4x");
+        assert_eq!(PatternTag::parse(&s), Some(slow));
+        let every = PatternTag {
+            holiday: true,
+            spike: true,
+            burst: true,
+            mult_tenths: 21,
+            ..tag
+        };
+        every.render("Odd|Name", EventKind::CarIn, &mut s);
+        assert_eq!(PatternTag::parse(&s), Some(every), "{s}");
+        assert_eq!(PatternTag::parse("Manhattan|weekday_busy|mult:x"), None);
+        assert_eq!(
+            PatternTag::parse("Manhattan|weekday_busy+teleport|mult:1.0x"),
+            None
+        );
     }
 }

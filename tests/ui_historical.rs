@@ -99,6 +99,21 @@ fn a_short_run_started_from_the_window_reaches_100_percent_and_its_rows_are_stor
     assert_eq!((progress.days_done, progress.days_total), (3, 3));
     assert_eq!(progress.fraction(), 1.0);
     assert!(h.query_by_label_contains("Done: run").is_some());
+    // The finished run is listed with its rows, read by the job (not the window).
+    let listed: Vec<_> = h
+        .state()
+        .historical
+        .runs
+        .iter()
+        .filter(|r| r.kind == "historical")
+        .cloned()
+        .collect();
+    assert_eq!(listed.len(), 1, "the store's historical runs are listed");
+    assert_eq!((listed[0].days_done, listed[0].days_total), (3, 3));
+    assert_eq!(listed[0].events_written, progress.events);
+    assert!(h
+        .query_by_label_contains("finished: use settings")
+        .is_some());
     assert!(
         h.query_by_label("100%").is_some() || h.query_by_label_contains("100%").is_some(),
         "the progress bar shows 100 %"

@@ -5,10 +5,13 @@
 mod ui_support;
 
 use egui_kittest::kittest::Queryable;
+use parking_iot::jobs::live::point_interval;
 use parking_iot::store::Store;
 use parking_iot::ui::format;
+use parking_iot::ui::settings::Settings;
 use parking_iot::ui::widgets::sessions::SortKey;
-use ui_support::{count, harness, harness_sized, step_for, step_until};
+use parking_iot::ui::ParkingApp;
+use ui_support::{count, harness, harness_of, harness_sized, step_for, step_until};
 
 #[test]
 fn start_burst_stop_and_restart_change_what_the_live_tab_shows() {
@@ -221,6 +224,31 @@ fn closing_and_reopening_continues_the_live_state() {
     assert!(h
         .query_by_label_contains("continued from the saved state")
         .is_some());
+    // The event stream shows the newest committed events again, newest last in the ring.
+    let newest = h
+        .state()
+        .live
+        .events
+        .back()
+        .map(|e| parking_iot::model::time_string(e.time))
+        .unwrap_or_else(|| panic!("the event stream is empty after reopening"));
+    assert!(h.state().live.events.len() >= 500);
+    let stored_newest: String = {
+        let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        conn.query_row("SELECT max(event_time) FROM parking_events", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(newest, stored_newest, "the newest event is back on top");
+    assert!(h.query_all_by_label_contains("CAR_").count() > 5);
+    // The Historical tab lists the runs the store holds (here the live run).
+    h.get_by_label("Historical").click();
+    step_for(&mut h, 2);
+    assert_eq!(h.state().historical.runs.len(), 1);
+    h.get_by_label("Runs in this store (1)");
+    h.get_by_label("Live").click();
+    step_for(&mut h, 2);
 
     h.get_by_label("Start").click();
     step_until(&mut h, "more rows", |app| {
@@ -257,5 +285,106 @@ fn closing_and_reopening_continues_the_live_state() {
             &db,
             "SELECT count(*) FROM parking_events WHERE event_type = 'CAR_OUT'"
         )
+    );
+}
+
+#[test]
+fn a_simulator_running_when_the_window_closed_runs_again_on_reopening() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("running.db");
+    let settings = Settings {
+        store_path: Some(db.clone()),
+        live_running: true,
+        live_speed: 600.0,
+        ..Settings::default()
+    };
+    let mut h = harness_of(ParkingApp::new_with_settings(settings));
+    step_until(&mut h, "the running simulator", |app| app.live.running);
+    assert!(h.state().settings.live_running);
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "the stopped state", |app| !app.live.running);
+    assert!(
+        !h.state().settings.live_running,
+        "a stopped simulator stays stopped next time"
+    );
+}
+
+#[test]
+fn start_continues_the_state_shown_before_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("preview.db");
+    let mut h = harness(&db);
+    step_until(&mut h, "the first live snapshot", |app| app.live.ready);
+    let before = h.state().live.facilities.clone();
+    assert!(before.iter().map(|f| f.occupied as u64).sum::<u64>() > 1_000);
+    h.get_by_label("Start").click();
+    step_until(&mut h, "the running state", |app| {
+        app.live.running && app.live.run_id.is_some()
+    });
+    // The same seed a few real seconds later at 60×: every facility holds about the cars it
+    // showed (a jump to another simulation moves busy facilities by dozens of cars).
+    let after = &h.state().live.facilities;
+    for (i, (b, a)) in before.iter().zip(after).enumerate() {
+        let moved = (a.occupied as i64 - b.occupied as i64).abs();
+        assert!(
+            moved <= 3 + b.spots as i64 / 50,
+            "facility {i}: {} cars before Start, {} after",
+            b.occupied,
+            a.occupied
+        );
+    }
+}
+
+#[test]
+fn fast_charts_sample_the_daily_cycle() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("charts.db");
+    let mut h = harness(&db);
+    step_until(&mut h, "the first live snapshot", |app| app.live.ready);
+    h.get_by_label("86400×").click();
+    h.get_by_label("Start").click();
+    // A simulated day and a half: the occupancy chart must show the daily cycle.
+    step_until(&mut h, "36 simulated hours of chart", |app| {
+        let hist = &app.live.history;
+        hist.len() > 2
+            && hist.back().map(|p| p.clock_ms).unwrap_or(0)
+                - hist.front().map(|p| p.clock_ms).unwrap_or(0)
+                > 36 * 3_600_000
+    });
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "the stopped state", |app| !app.live.running);
+    let hist: Vec<_> = h.state().live.history.iter().cloned().collect();
+    let grid = point_interval(86_400.0);
+    assert_eq!(grid, 15 * 60_000);
+    // After the first point every step is on the grid (the last may be shorter: Stop).
+    for w in hist[1..hist.len() - 1].windows(2) {
+        assert_eq!(
+            w[1].clock_ms - w[0].clock_ms,
+            grid,
+            "points 15 simulated minutes apart"
+        );
+    }
+    // The daily cycle shows: Manhattan's occupancy over the last day spans a real range.
+    let day: Vec<f32> = hist
+        .iter()
+        .rev()
+        .take(96)
+        .map(|p| p.district_occupancy[0])
+        .collect();
+    let (lo, hi) = day
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    assert!(
+        hi - lo > 0.15,
+        "one district's occupancy moves {lo}..{hi} over a day"
+    );
+    // Neighbouring points are close: no zigzag from sampling hours apart.
+    let max_step = day
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        max_step < (hi - lo) / 3.0,
+        "largest step {max_step} of a {lo}..{hi} cycle"
     );
 }

@@ -92,6 +92,25 @@ impl PlateFormat {
         }
     }
 
+    /// The number [`PlateFormat::write`] wrote as `text` (`None`: not this format's plate).
+    pub fn read(&self, text: &str) -> Option<u64> {
+        if !self.matches(text) {
+            return None;
+        }
+        let mut n: u64 = 0;
+        for (b, slot) in text.bytes().zip(&self.slots) {
+            match slot {
+                Slot::Letter => {
+                    let i = PLATE_LETTERS.iter().position(|c| *c == b)?;
+                    n = n * 23 + i as u64;
+                }
+                Slot::Digit => n = n * 10 + u64::from(b - b'0'),
+                Slot::Literal(_) => {}
+            }
+        }
+        Some(n)
+    }
+
     /// Whether `text` could have been written by this format.
     pub fn matches(&self, text: &str) -> bool {
         text.len() == self.slots.len()
@@ -147,6 +166,14 @@ impl PlateTable {
         }
     }
 
+    /// The code of a plate written by [`PlateTable::render`] (`None`: unknown state or a plate
+    /// its format cannot write).
+    pub fn parse(&self, state: &str, text: &str) -> Option<PlateCode> {
+        let index = self.states.iter().position(|s| s.code == state)?;
+        let number = self.states[index].format.read(text)?;
+        Some(PlateCode::new(index as u16, number))
+    }
+
     /// Finds a preset by name.
     pub fn preset(&self, name: &str) -> Option<usize> {
         self.presets.iter().position(|p| p.name == name)
@@ -176,6 +203,10 @@ mod tests {
         let nj = PlateFormat::parse("LDD-LLL").expect("valid pattern");
         nj.write(123_456, &mut s);
         assert!(nj.matches(&s), "{s}");
+        assert_eq!(nj.read(&s), Some(123_456));
+        assert_eq!(ny.read("AAB-0000"), Some(10_000));
+        assert_eq!(ny.read("ZZZ-9999"), Some(ny.combinations() - 1));
+        assert_eq!(ny.read("ABI-1234"), None);
     }
 
     #[test]

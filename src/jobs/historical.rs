@@ -203,6 +203,12 @@ pub fn spawn(request: HistoricalRequest, notify: impl Fn() + Send + 'static) -> 
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed(e.to_string()),
         };
+        // Read here, on the job's thread: the window lists the runs without touching the file.
+        if !request.dry_run {
+            if let Ok(runs) = Store::open(&request.db).and_then(|s| s.runs()) {
+                notifying.send(Progress::Runs(runs));
+            }
+        }
         notifying.send(Progress::Done(outcome));
     });
     HistoricalJob {

@@ -40,6 +40,18 @@ pub const MIN_SPEED: f64 = 1.0;
 pub const MAX_SPEED: f64 = 86_400.0;
 /// Arrival multiplier of a burst.
 pub const BURST_FACTOR: f64 = 5.0;
+/// Events read back into the stream when a saved state is continued.
+pub const RELOADED_EVENTS: usize = 2_000;
+/// The least simulated time the events-per-minute rate is taken over.
+const RATE_SPAN: Millis = 5 * 60_000;
+
+/// Simulated time between chart points: about one point per real second, but at least every
+/// 5 simulated seconds (slow speeds) and at most every 15 simulated minutes (so the daily cycle
+/// keeps its shape at a day per second).
+pub fn point_interval(speed: f64) -> Millis {
+    (speed * 1000.0).clamp(5_000.0, 15.0 * 60_000.0) as Millis
+}
+
 /// Rows kept in memory when the store cannot be written before the simulator stops.
 const MAX_PENDING: usize = 500_000;
 
@@ -304,6 +316,8 @@ struct Runner {
     ui_history: Vec<HistoryPoint>,
     last_point_clock: Millis,
     events_since_point: u64,
+    /// Recent chart intervals (start, end, events) for the events-per-minute rate.
+    rate_points: VecDeque<(Millis, Millis, u64)>,
     rate_window: VecDeque<(Instant, u64)>,
     sessions_due: bool,
     last_sessions: Instant,
@@ -390,6 +404,7 @@ impl Runner {
             ui_history: Vec::new(),
             last_point_clock: header.clock_ms,
             events_since_point: 0,
+            rate_points: VecDeque::new(),
             rate_window: VecDeque::new(),
             sessions_due: true,
             last_sessions: Instant::now(),
@@ -404,9 +419,26 @@ impl Runner {
             // The new segment is saved before any id is drawn from it, so a crash before the
             // next commit cannot make a later reopen draw the same ids again.
             runner.save_header();
+            runner.reload_recent_events();
         }
         runner.push_history_point();
         runner
+    }
+
+    /// Puts the newest committed events of the continued run back in the event stream, so
+    /// reopening shows what came before instead of an empty list.
+    fn reload_recent_events(&mut self) {
+        let Some(store) = self.store.as_ref() else {
+            return;
+        };
+        match store.recent_events(&self.catalog, self.header.tag, RELOADED_EVENTS) {
+            Ok(events) => {
+                self.ui_events.extend(events);
+            }
+            Err(e) => self.log.push(format!(
+                "the latest live events could not be read back ({e})"
+            )),
+        }
     }
 
     fn run(&mut self, commands: Receiver<LiveCommand>) {
@@ -458,6 +490,7 @@ impl Runner {
                         self.header = header;
                         self.clock = self.header.clock_ms as f64;
                         self.last_point_clock = self.header.clock_ms;
+                        self.rate_points.clear();
                         self.register();
                     }
                     self.running = true;
@@ -552,6 +585,12 @@ impl Runner {
         self.last_real = now;
         self.clock += dt.as_secs_f64() * 1000.0 * self.header.speed;
         let until = self.clock as Millis;
+        // Steps end on the chart's grid of simulated time: at high speeds one tick spans hours,
+        // and a single sample per tick would alias the daily cycle into zigzags.
+        let interval = point_interval(self.header.speed);
+        while self.last_point_clock + interval < until {
+            self.advance_to(self.last_point_clock + interval);
+        }
         self.advance_to(until);
         if self.last_sessions.elapsed() >= Duration::from_secs(1) {
             self.sessions_due = true;
@@ -616,9 +655,7 @@ impl Runner {
             self.rate_window.pop_front();
         }
         self.header.clock_ms = until;
-        // One chart point per real second at speeds of 5× and more, every 5 simulated seconds below.
-        let interval = (self.header.speed * 1000.0).max(5_000.0) as Millis;
-        if until - self.last_point_clock >= interval {
+        if until - self.last_point_clock >= point_interval(self.header.speed) {
             self.push_history_point();
         }
         self.scratch_events = events;
@@ -641,11 +678,28 @@ impl Runner {
             occupied[d] += f.occupied() as u64;
             spots[d] += f.spots() as u64;
         }
-        let minutes = (self.header.clock_ms - self.last_point_clock) as f64 / 60_000.0;
-        let per_min = if minutes > 0.0 {
-            self.events_since_point as f64 / minutes
-        } else {
-            0.0
+        let now = self.header.clock_ms;
+        if now > self.last_point_clock {
+            self.rate_points
+                .push_back((self.last_point_clock, now, self.events_since_point));
+        }
+        // The rate is taken over at least RATE_SPAN of simulated time, so the chart shows
+        // traffic rather than the noise of a few events per point at slow speeds.
+        let span = RATE_SPAN.max(point_interval(self.header.speed));
+        while self
+            .rate_points
+            .front()
+            .is_some_and(|(start, _, _)| *start < now - span)
+            && self.rate_points.len() > 1
+        {
+            self.rate_points.pop_front();
+        }
+        let per_min = match self.rate_points.front() {
+            Some((start, _, _)) if now > *start => {
+                let count: u64 = self.rate_points.iter().map(|p| p.2).sum();
+                count as f64 / ((now - start) as f64 / 60_000.0)
+            }
+            _ => 0.0,
         };
         self.ui_history.push(HistoryPoint {
             clock_ms: self.header.clock_ms,
@@ -722,6 +776,7 @@ impl Runner {
         self.rate_window.clear();
         self.last_point_clock = self.header.clock_ms;
         self.events_since_point = 0;
+        self.rate_points.clear();
         self.store_status.events_written = 0;
         self.store_status.sessions_written = 0;
         self.sessions_due = true;

@@ -16,6 +16,9 @@ pub enum Progress {
     Day(DayProgress),
     /// A line for the log.
     Log(String),
+    /// Every run the database holds after the job (sent just before [`Progress::Done`], so a
+    /// watcher can list them without reading the store itself).
+    Runs(Vec<crate::store::RunRecord>),
     /// The run ended; see [`Outcome`].
     Done(Outcome),
 }

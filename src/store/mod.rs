@@ -3,6 +3,7 @@
 
 mod error;
 pub mod live_state;
+mod recent_events;
 pub mod rows;
 pub mod runs;
 pub mod snowflake_batches;

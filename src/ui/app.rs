@@ -98,6 +98,12 @@ impl ParkingApp {
         Self::with_settings(settings, false)
     }
 
+    /// The app with the given settings and no persistence (tests: e.g. reopening a window
+    /// whose simulator was running).
+    pub fn new_with_settings(settings: Settings) -> ParkingApp {
+        Self::with_settings(settings, false)
+    }
+
     fn with_settings(settings: Settings, persist: bool) -> ParkingApp {
         let catalog = Catalog::builtin()
             .map(Arc::new)
@@ -107,7 +113,7 @@ impl ParkingApp {
             Err(e) => (None, Some(e)),
         };
         ParkingApp {
-            live: LiveTab::new(settings.live_speed),
+            live: LiveTab::new(settings.live_speed, settings.live_running),
             historical: HistoricalTab::new(&settings),
             settings,
             catalog,
@@ -154,6 +160,9 @@ impl ParkingApp {
             }
         }
         self.settings.live_speed = self.live.speed_ui;
+        if self.live.ready {
+            self.settings.live_running = self.live.running;
+        }
     }
 
     /// One frame of the whole window.

@@ -39,6 +39,8 @@ pub struct HistoricalTab {
     pub log: Vec<String>,
     /// Unfinished runs found in the store, offered for resumption.
     pub unfinished: Vec<RunRecord>,
+    /// Every run the store holds (historical and live), oldest first.
+    pub runs: Vec<RunRecord>,
 }
 
 /// Yesterday in New York.
@@ -100,6 +102,7 @@ impl HistoricalTab {
             outcome: None,
             log: Vec::new(),
             unfinished: Vec::new(),
+            runs: Vec::new(),
         }
     }
 
@@ -122,12 +125,15 @@ impl HistoricalTab {
         None
     }
 
-    /// Takes the runs the store holds and keeps the unfinished historical ones.
+    /// Takes the runs the store holds: all are listed, the unfinished historical ones are
+    /// offered for resumption.
     pub fn set_store_runs(&mut self, runs: Vec<RunRecord>) {
         self.unfinished = runs
-            .into_iter()
+            .iter()
             .filter(|r| r.kind == "historical" && !r.finished())
+            .cloned()
             .collect();
+        self.runs = runs;
     }
 
     /// Applies every progress message waiting (never blocks).
@@ -168,6 +174,10 @@ impl HistoricalTab {
                     self.progress = Some(d);
                 }
                 Progress::Log(line) => self.push_log(line),
+                Progress::Runs(runs) => {
+                    // Only the list is refreshed: what was dismissed or is resuming stays so.
+                    self.runs = runs;
+                }
                 Progress::Done(outcome) => {
                     self.push_log(outcome_line(&outcome));
                     self.outcome = Some(outcome);
@@ -323,7 +333,67 @@ impl HistoricalTab {
             });
             ui.add_space(8.0);
             self.progress_ui(ui);
+            ui.add_space(8.0);
+            self.runs_list(ui, settings);
         });
+    }
+
+    /// The runs already in the store, with a way to put a historical run's settings back in
+    /// the form (to extend, repeat or resume it).
+    fn runs_list(&mut self, ui: &mut Ui, settings: &mut Settings) {
+        let mut fill = None;
+        egui::CollapsingHeader::new(format!("Runs in this store ({})", self.runs.len()))
+            .id_salt("historical_runs")
+            .default_open(true)
+            .show(ui, |ui| {
+                if self.runs.is_empty() {
+                    ui.label(RichText::new("None yet: the runs you start here and the live simulator's run appear here.").weak());
+                    return;
+                }
+                egui::Grid::new("historical_runs_grid")
+                    .num_columns(9)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in ["Run", "Kind", "Dates", "Seed", "Volume", "Days", "Events", "Sessions", ""] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for (i, r) in self.runs.iter().enumerate() {
+                            ui.monospace(&r.run_id);
+                            ui.label(&r.kind);
+                            ui.label(match &r.end_date {
+                                Some(end) => format!("{} to {end}", r.start_date),
+                                None => format!("from {}", r.start_date),
+                            });
+                            ui.label(r.seed.to_string());
+                            ui.label(&r.volume);
+                            ui.label(if r.kind == "historical" {
+                                format!("{} / {}", r.days_done, r.days_total)
+                            } else {
+                                "-".into()
+                            });
+                            ui.label(format::int(r.events_written));
+                            ui.label(format::int(r.sessions_written));
+                            if r.kind == "historical" {
+                                let label = if r.finished() { "finished" } else { "unfinished" };
+                                if ui
+                                    .small_button(format!("{label}: use settings"))
+                                    .on_hover_text("Put this run's dates, seed and volume in the form")
+                                    .clicked()
+                                {
+                                    fill = Some(i);
+                                }
+                            } else {
+                                ui.label(RichText::new("live").weak());
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        if let Some(i) = fill {
+            let run = self.runs[i].clone();
+            self.fill_from_run(&run, settings);
+        }
     }
 
     fn resume_offer(

@@ -78,12 +78,16 @@ pub struct LiveTab {
     pub confirm_restart: bool,
     /// Snapshots applied so far.
     pub snapshots_seen: u64,
+    /// Send Start as soon as the runner exists (once).
+    start_running: bool,
 }
 
 impl LiveTab {
-    /// A tab whose runner starts on the first frame.
-    pub fn new(speed: f64) -> LiveTab {
+    /// A tab whose runner starts on the first frame; `start_running`: the simulator starts
+    /// running at once (it was running when the window closed).
+    pub fn new(speed: f64, start_running: bool) -> LiveTab {
         LiveTab {
+            start_running,
             handle: None,
             epoch: 0,
             ready: false,
@@ -130,7 +134,11 @@ impl LiveTab {
             speed: self.speed_ui,
             batch_size: 1000,
         };
-        self.handle = Some(live::spawn(config, move || repaint.request_repaint()));
+        let handle = live::spawn(config, move || repaint.request_repaint());
+        if std::mem::take(&mut self.start_running) {
+            handle.send(LiveCommand::Start);
+        }
+        self.handle = Some(handle);
     }
 
     /// Stops the runner (it commits first) and forgets what it showed; the next frame starts a
@@ -146,7 +154,7 @@ impl LiveTab {
             }
         }
         let speed = self.speed_ui;
-        *self = LiveTab::new(speed);
+        *self = LiveTab::new(speed, false);
     }
 
     /// Sends a command to the runner.

@@ -64,6 +64,8 @@ pub struct Settings {
     pub store_path: Option<PathBuf>,
     /// Live speed factor.
     pub live_speed: f64,
+    /// The live simulator was running when the window closed: it starts again on reopening.
+    pub live_running: bool,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             dry_run: false,
             store_path: None,
             live_speed: 60.0,
+            live_running: false,
         }
     }
 }

@@ -25,6 +25,13 @@ pub fn harness_sized(db: &Path, width: f32, height: f32) -> Harness<'static, Par
         )
 }
 
+/// The whole window at 1400×900 around an app built by the test.
+pub fn harness_of(app: ParkingApp) -> Harness<'static, ParkingApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut ParkingApp| app.ui(ui), app)
+}
+
 /// Steps frames until `cond` holds; the workers run on real threads and the wall clock, so
 /// each step waits a little. Fails after 4,000 steps or 120 s.
 pub fn step_until(h: &mut Harness<'_, ParkingApp>, what: &str, cond: impl Fn(&ParkingApp) -> bool) {

@@ -34,6 +34,15 @@ fn x_of(p: &HistoryPoint) -> f64 {
     p.clock_ms as f64 / 1000.0
 }
 
+/// Sets the x range around the newest point when there are too few points to span one, so an
+/// empty chart is labelled with the simulated time instead of the start of 1970.
+fn frame_x<'a>(plot: Plot<'a>, history: &VecDeque<HistoryPoint>, points: usize) -> Plot<'a> {
+    match history.back() {
+        Some(last) if points < 2 => plot.include_x(x_of(last) - 60.0).include_x(x_of(last)),
+        _ => plot,
+    }
+}
+
 fn time_axis(
     tz: Tz,
     span_s: f64,
@@ -55,8 +64,12 @@ pub fn occupancy_chart(
     height: f32,
 ) {
     let span = span_of(history);
-    Plot::new("occupancy_chart")
-        .height(height)
+    let plot = frame_x(
+        Plot::new("occupancy_chart"),
+        history,
+        recent(history).count(),
+    );
+    plot.height(height)
         .legend(Legend::default())
         .include_y(0.0)
         .include_y(100.0)
@@ -93,8 +106,8 @@ pub fn events_chart(ui: &mut Ui, history: &VecDeque<HistoryPoint>, tz: Tz, heigh
         .skip(skip)
         .map(|p| [x_of(p), p.events_per_min as f64])
         .collect();
-    Plot::new("events_chart")
-        .height(height)
+    let plot = frame_x(Plot::new("events_chart"), history, points.points().len());
+    plot.height(height)
         .include_y(0.0)
         .include_y(10.0)
         .allow_drag(false)
