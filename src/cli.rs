@@ -82,6 +82,9 @@ pub enum SnowflakeAction {
         #[command(flatten)]
         variant: VariantArgs,
     },
+    /// Run the local Snowflake stand-in (SQL API checks as Snowflake makes them) until
+    /// Ctrl-C, to try loads without an account.
+    Standin(StandInArgs),
     /// Print the setup SQL without connecting.
     Sql {
         /// Connection settings (only the database and schema names are used).
@@ -126,6 +129,24 @@ pub struct ConnectionArgs {
     /// Base URL instead of https://<account>.snowflakecomputing.com (e.g. a local stand-in).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+}
+
+/// Options of `snowflake standin`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StandInArgs {
+    /// The key it accepts: a public key (PEM `PUBLIC KEY`, e.g. rsa_key.pub) or the private key
+    /// file itself, whose public half is registered.
+    #[arg(long, value_name = "PATH")]
+    pub key: PathBuf,
+    /// The account it answers for.
+    #[arg(long, value_name = "ACCOUNT", default_value = "standin")]
+    pub account: String,
+    /// The user it answers for.
+    #[arg(long, value_name = "USER", default_value = "parking_user")]
+    pub user: String,
+    /// Port on 127.0.0.1 [default: any free port].
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
 }
 
 /// Setup variant flags.
@@ -198,6 +219,10 @@ pub struct HistoricalArgs {
     /// Destination: local, snowflake or both (snowflake also writes the local store).
     #[arg(long, value_enum, default_value = "local")]
     pub sink: SinkArg,
+    /// With --sink snowflake or both: create the database, schema and tables first if they
+    /// are missing (the idempotent `snowflake setup`, standard tables).
+    #[arg(long)]
+    pub create_objects: bool,
     /// Snowflake connection (with --sink snowflake or both).
     #[command(flatten)]
     pub conn: ConnectionArgs,
@@ -305,6 +330,9 @@ fn historical_command(args: HistoricalArgs) -> i32 {
                 key: Arc::new(key),
                 names: config.object_names(),
                 in_flight: 4,
+                create_objects: args
+                    .create_objects
+                    .then_some(crate::snowflake::setup::Variant::Standard),
             }),
             Err(e) => return usage_error(&e),
         },
@@ -644,6 +672,7 @@ fn snowflake_command(args: SnowflakeArgs) -> i32 {
             Ok(config) => print_output(commands::sql(&config.object_names(), &variant(&v))),
             Err(e) => usage_error(&e),
         },
+        SnowflakeAction::Standin(args) => standin_command(&args),
         SnowflakeAction::Test(conn) => match snowflake_connect(&conn) {
             Ok((config, settings, key)) => {
                 for (name, value, source) in config.describe() {
@@ -670,4 +699,80 @@ fn snowflake_command(args: SnowflakeArgs) -> i32 {
             Err(e) => usage_error(&e),
         },
     }
+}
+
+/// The public key a stand-in registers: a public key file, or the public half of a private one.
+fn standin_public_key(path: &std::path::Path) -> Result<rsa::RsaPublicKey, String> {
+    use rsa::pkcs8::DecodePublicKey;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.contains("-----BEGIN PUBLIC KEY-----") {
+        let start = text.find("-----BEGIN PUBLIC KEY-----").unwrap_or(0);
+        return rsa::RsaPublicKey::from_public_key_pem(text[start..].trim())
+            .map_err(|e| format!("{} is not a readable RSA public key: {e}", path.display()));
+    }
+    let env_pass = std::env::var("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE").ok();
+    let key = match crate::snowflake::KeyPair::from_pem(
+        &text,
+        env_pass.as_deref(),
+        &path.display().to_string(),
+    ) {
+        Err(crate::snowflake::KeyError::NeedsPassphrase(_)) if std::io::stdin().is_terminal() => {
+            let typed = prompt_passphrase(path).ok_or("no passphrase was read")?;
+            crate::snowflake::KeyPair::from_pem(
+                &text,
+                Some(typed.expose()),
+                &path.display().to_string(),
+            )
+        }
+        other => other,
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(key.public_key().clone())
+}
+
+fn standin_command(args: &StandInArgs) -> i32 {
+    use crate::snowflake::standin::{StandIn, StandInConfig};
+    let public = match standin_public_key(&args.key) {
+        Ok(k) => k,
+        Err(e) => return usage_error(&e),
+    };
+    let config = StandInConfig::new(&args.account, &args.user, public);
+    let standin = match StandIn::start_on(&format!("127.0.0.1:{}", args.port), config) {
+        Ok(s) => s,
+        Err(e) => {
+            return usage_error(&format!(
+                "cannot listen on 127.0.0.1:{}: {e} (choose another --port, or 0 for any free one)",
+                args.port
+            ))
+        }
+    };
+    let url = standin.base_url();
+    let port = url.rsplit(':').next().unwrap_or_default().to_string();
+    say(&format!(
+        "Snowflake stand-in listening on {url} for account {} and user {}",
+        args.account, args.user
+    ));
+    say("In another terminal (or before starting the window), point the app at it:");
+    say(&format!(
+        "  export SNOWFLAKE_ACCOUNT={} SNOWFLAKE_USER={} SNOWFLAKE_HOST=127.0.0.1 SNOWFLAKE_PORT={port} SNOWFLAKE_PROTOCOL=http PRIVATE_KEY_PATH=<your private key>",
+        args.account, args.user
+    ));
+    say("  parking-iot historical --start-date 2025-01-01 --end-date 2025-01-07 --sink both --create-objects");
+    say("It keeps what it receives in memory only. Ctrl-C stops it.");
+    let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+    if ctrlc::set_handler(move || {
+        let _ = tx.try_send(());
+    })
+    .is_err()
+    {
+        note("Ctrl-C could not be caught here; end the process to stop the stand-in");
+    }
+    let _ = rx.recv();
+    for name in standin.table_names() {
+        if let Some(table) = standin.table(&name) {
+            say(&format!("{name}: {} rows received", table.rows.len()));
+        }
+    }
+    EXIT_OK
 }

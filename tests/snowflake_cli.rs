@@ -513,3 +513,83 @@ fn an_encrypted_key_opens_with_the_passphrase_from_dotenv_and_it_never_shows() {
     );
     assert!(!stdout.contains(PASS) && !stderr.contains(PASS));
 }
+
+#[test]
+fn a_first_load_with_create_objects_needs_no_separate_setup() {
+    let s = standin();
+    let (dir, good, _) = workdir();
+    let db = dir.path().join("first.db");
+    let out = bin(dir.path(), &s, &good)
+        .args(&RANGE[..4])
+        .arg("2025-03-02")
+        .args(&RANGE[5..])
+        .arg("500")
+        .arg("--db")
+        .arg(&db)
+        .args(["--sink", "both", "--create-objects"])
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("creating database PARKING_IOT"), "{stderr}");
+    assert_eq!(
+        remote_ids(&s, "PARKING_EVENTS"),
+        local_ids(&db, "SELECT event_id FROM parking_events")
+    );
+    assert_eq!(s.table("PARKING_FACILITIES").expect("t").rows.len(), 50);
+}
+
+#[test]
+fn the_standin_command_serves_the_key_it_was_given() {
+    use std::io::BufRead;
+    let (dir, good, _) = workdir();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .current_dir(dir.path())
+        .args(["snowflake", "standin", "--key"])
+        .arg(&good)
+        .args(["--account", ACCOUNT, "--user", "loader"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("read");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let port = url.rsplit(':').next().expect("port").to_string();
+    let run = |key: &Path| {
+        Command::new(BIN)
+            .env_clear()
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("SNOWFLAKE_HOME", dir.path())
+            .env("SNOWFLAKE_ACCOUNT", ACCOUNT)
+            .env("SNOWFLAKE_USER", "loader")
+            .env("PRIVATE_KEY_PATH", key)
+            .env("SNOWFLAKE_HOST", "127.0.0.1")
+            .env("SNOWFLAKE_PORT", &port)
+            .env("SNOWFLAKE_PROTOCOL", "http")
+            .args(["snowflake", "test"])
+            .output()
+            .expect("run")
+    };
+    let ok = run(&good);
+    let bad = run(&dir.path().join("bad.p8"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(ok.status.code(), Some(0), "{:?}", text(&ok));
+    assert!(text(&ok).0.contains("user LOADER"), "{:?}", text(&ok));
+    assert_eq!(bad.status.code(), Some(1), "an unregistered key is refused");
+    assert!(
+        text(&bad).1.contains("does not match the one registered"),
+        "{:?}",
+        text(&bad)
+    );
+}

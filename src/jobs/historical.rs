@@ -17,7 +17,7 @@ use crate::engine::{
     calendar, rng, sort_events, FacilitySim, SimSettings, Simulation, VolumePreset,
 };
 use crate::model::{Event, Session};
-use crate::snowflake::setup::ObjectNames;
+use crate::snowflake::setup::{self, ObjectNames, Variant};
 use crate::snowflake::sql_api::{ApiSettings, SqlApi};
 use crate::snowflake::upload::{UploadError, UploadOptions, Uploader};
 use crate::snowflake::{KeyPair, SnowflakeError};
@@ -75,6 +75,9 @@ pub struct SnowflakeSink {
     pub names: ObjectNames,
     /// Statements in flight at once (the batch size is the request's).
     pub in_flight: usize,
+    /// Run the idempotent setup (this variant) before loading, so a first load into an empty
+    /// account needs no separate step.
+    pub create_objects: Option<Variant>,
 }
 
 /// Why a run could not start or finish.
@@ -258,6 +261,19 @@ pub fn run(
         Some(sink) => {
             let api = SqlApi::new(sink.settings.clone(), sink.key.clone())
                 .map_err(|e| JobError::BadInput(e.to_string()))?;
+            if let Some(variant) = &sink.create_objects {
+                let statements = setup::statements(&sink.names, variant)
+                    .map_err(|e| JobError::BadInput(e.to_string()))?;
+                out.send(Progress::Log(format!(
+                    "Snowflake: creating database {}, schema {} and the tables if missing",
+                    sink.names.database, sink.names.schema
+                )));
+                api.query_multi(&statements).map_err(|e| {
+                    JobError::BadInput(format!(
+                        "the Snowflake objects could not be created ({e}); nothing was generated"
+                    ))
+                })?;
+            }
             Some(Uploader::new(
                 api,
                 sink.names.clone(),
