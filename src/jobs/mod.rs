@@ -4,3 +4,4 @@
 pub mod historical;
 pub mod live;
 pub mod messages;
+pub mod snowflake_tasks;

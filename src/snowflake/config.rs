@@ -614,6 +614,14 @@ impl ConnectionConfig {
 /// `connections.toml`. Unreadable optional files are treated as absent, except a
 /// `connections.toml` that exists but cannot be read, which is reported.
 pub fn load(explicit: Explicit) -> Result<ConnectionConfig, SnowflakeError> {
+    let mut inputs = gather()?;
+    inputs.explicit = explicit;
+    resolve(&inputs)
+}
+
+/// Reads the lower sources once (environment, `.env`, `connections.toml`), with no explicit
+/// values: the window keeps them and resolves again, without reading files, as fields change.
+pub fn gather() -> Result<Inputs, SnowflakeError> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
     let dotenv = std::fs::read_to_string(".env").ok();
@@ -629,8 +637,8 @@ pub fn load(explicit: Explicit) -> Result<ConnectionConfig, SnowflakeError> {
         },
         _ => None,
     };
-    resolve(&Inputs {
-        explicit,
+    Ok(Inputs {
+        explicit: Explicit::default(),
         env,
         dotenv,
         connections_toml,

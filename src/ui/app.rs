@@ -10,7 +10,8 @@ use eframe::egui::{self, RichText, Ui};
 use super::historical_tab::HistoricalTab;
 use super::live_tab::LiveTab;
 use super::settings::{Settings, Tab, STORAGE_KEY};
-use super::{snowflake_tab, TITLE};
+use super::snowflake_tab::SnowflakeTab;
+use super::TITLE;
 use crate::catalog::Catalog;
 use crate::store::default_db_path;
 
@@ -31,6 +32,8 @@ pub struct ParkingApp {
     pub live: LiveTab,
     /// The Historical tab.
     pub historical: HistoricalTab,
+    /// The Snowflake tab.
+    pub snowflake: SnowflakeTab,
     /// Settings are saved through eframe (off in tests).
     persist: bool,
     resume_checked: bool,
@@ -115,6 +118,7 @@ impl ParkingApp {
         ParkingApp {
             live: LiveTab::new(settings.live_speed, settings.live_running),
             historical: HistoricalTab::new(&settings),
+            snowflake: SnowflakeTab::new(),
             settings,
             catalog,
             db,
@@ -153,6 +157,7 @@ impl ParkingApp {
     fn poll(&mut self) {
         self.live.poll();
         self.historical.poll();
+        self.snowflake.poll(&mut self.settings.snowflake);
         if let Some(runs) = self.live.store_runs.take() {
             if !self.resume_checked {
                 self.resume_checked = true;
@@ -229,16 +234,23 @@ impl ParkingApp {
                 };
                 ui.label(RichText::new(hist).small());
                 ui.separator();
-                ui.label(RichText::new("Snowflake: not connected").small());
+                ui.label(RichText::new(self.snowflake.status_line()).small());
             });
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Live => self.live.ui(ui, &catalog),
             Tab::Historical => {
+                self.historical.sink = self
+                    .settings
+                    .historical_snowflake
+                    .then(|| self.snowflake.sink(&self.settings.snowflake));
                 self.historical
                     .ui(ui, &mut self.settings, self.db.clone(), &catalog)
             }
-            Tab::Snowflake => snowflake_tab::ui(ui, &self.db_text()),
+            Tab::Snowflake => {
+                let store = self.db_text();
+                self.snowflake.ui(ui, &mut self.settings.snowflake, &store)
+            }
         });
     }
 

@@ -13,7 +13,7 @@ use super::format;
 use super::settings::Settings;
 use crate::catalog::Catalog;
 use crate::engine::VolumePreset;
-use crate::jobs::historical::{self, HistoricalJob, HistoricalRequest, MAX_BATCH};
+use crate::jobs::historical::{self, HistoricalJob, HistoricalRequest, SnowflakeSink, MAX_BATCH};
 use crate::jobs::messages::{DayProgress, Outcome, Progress};
 use crate::store::RunRecord;
 
@@ -41,6 +41,9 @@ pub struct HistoricalTab {
     pub unfinished: Vec<RunRecord>,
     /// Every run the store holds (historical and live), oldest first.
     pub runs: Vec<RunRecord>,
+    /// Where loads go when Snowflake is the destination, or what is missing (set by the
+    /// window from the Snowflake tab each frame).
+    pub sink: Option<Result<SnowflakeSink, String>>,
 }
 
 /// Yesterday in New York.
@@ -103,6 +106,7 @@ impl HistoricalTab {
             log: Vec::new(),
             unfinished: Vec::new(),
             runs: Vec::new(),
+            sink: None,
         }
     }
 
@@ -115,6 +119,16 @@ impl HistoricalTab {
     pub fn form_error(&self, settings: &Settings) -> Option<String> {
         if let Err(e) = check_dates(&self.start_text, &self.end_text) {
             return Some(e);
+        }
+        if settings.historical_snowflake {
+            if settings.dry_run {
+                return Some("A dry run writes nothing, so it cannot load into Snowflake: untick Dry run or choose the local store.".into());
+            }
+            match &self.sink {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Some(format!("Snowflake: {e}.")),
+                None => return Some("Snowflake: connect on the Snowflake tab first.".into()),
+            }
         }
         if settings.batch_size == 0 || settings.batch_size > MAX_BATCH {
             return Some(format!(
@@ -235,7 +249,11 @@ impl HistoricalTab {
             dry_run: settings.dry_run,
             db,
             catalog: catalog.clone(),
-            snowflake: None,
+            snowflake: if settings.historical_snowflake {
+                self.sink.clone().and_then(Result::ok)
+            } else {
+                None
+            },
         };
         if let Err(e) = request.check() {
             self.push_log(e.to_string());
@@ -250,6 +268,8 @@ impl HistoricalTab {
             settings.volume,
             if settings.dry_run {
                 ", dry run (nothing is written)"
+            } else if request.snowflake.is_some() {
+                ", into the local store and Snowflake"
             } else {
                 ""
             }
@@ -498,9 +518,19 @@ impl HistoricalTab {
 
                 ui.label("Destination");
                 ui.vertical(|ui| {
-                    let _ = ui.radio(true, "Local store");
-                    ui.add_enabled(false, egui::RadioButton::new(false, "Snowflake (connect on the Snowflake tab - coming)"));
-                    ui.add_enabled(false, egui::RadioButton::new(false, "Files (coming)"));
+                    ui.radio_value(&mut settings.historical_snowflake, false, "Local store");
+                    ui.radio_value(&mut settings.historical_snowflake, true, "Local store and Snowflake").on_hover_text("Every day is also loaded into Snowflake over the SQL API, exactly once; the objects are created first if missing");
+                    if settings.historical_snowflake {
+                        match &self.sink {
+                            Some(Ok(sink)) => {
+                                ui.label(RichText::new(format!("into {}.{} at {}", sink.names.database, sink.names.schema, sink.settings.base_url)).weak());
+                            }
+                            Some(Err(e)) => {
+                                ui.label(RichText::new(format!("Snowflake: {e}")).color(ui.visuals().warn_fg_color));
+                            }
+                            None => {}
+                        }
+                    }
                 });
                 ui.end_row();
 

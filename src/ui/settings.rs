@@ -66,6 +66,10 @@ pub struct Settings {
     pub live_speed: f64,
     /// The live simulator was running when the window closed: it starts again on reopening.
     pub live_running: bool,
+    /// Historical runs also load into Snowflake.
+    pub historical_snowflake: bool,
+    /// The Snowflake tab's fields (never the passphrase).
+    pub snowflake: super::snowflake_tab::SnowflakeFields,
 }
 
 impl Default for Settings {
@@ -81,6 +85,8 @@ impl Default for Settings {
             store_path: None,
             live_speed: 60.0,
             live_running: false,
+            historical_snowflake: false,
+            snowflake: Default::default(),
         }
     }
 }
