@@ -321,6 +321,16 @@ fn start_continues_the_state_shown_before_it() {
     step_until(&mut h, "the running state", |app| {
         app.live.running && app.live.run_id.is_some()
     });
+    assert_eq!(
+        h.state()
+            .historical
+            .runs
+            .iter()
+            .filter(|r| r.kind == "live")
+            .count(),
+        1,
+        "the new live run is listed on the Historical tab"
+    );
     // The same seed a few real seconds later at 60×: every facility holds about the cars it
     // showed (a jump to another simulation moves busy facilities by dozens of cars).
     let after = &h.state().live.facilities;

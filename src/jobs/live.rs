@@ -564,6 +564,8 @@ impl Runner {
                 }
                 self.header.run_id = run.run_id;
                 self.registered = true;
+                // The window lists the store's runs: it now has one more.
+                self.store_runs = store.runs().ok();
                 let db = store.path().display().to_string();
                 self.save_header();
                 self.log.push(format!(

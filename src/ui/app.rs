@@ -162,6 +162,10 @@ impl ParkingApp {
             if !self.resume_checked {
                 self.resume_checked = true;
                 self.historical.set_store_runs(runs);
+            } else {
+                // Later lists (a live run was registered) only refresh the table: the resume
+                // offer was made once.
+                self.historical.runs = runs;
             }
         }
         self.settings.live_speed = self.live.speed_ui;
