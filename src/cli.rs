@@ -770,7 +770,8 @@ fn standin_command(args: &StandInArgs) -> i32 {
     }
     let _ = rx.recv();
     for name in standin.table_names() {
-        if let Some(table) = standin.table(&name) {
+        let short = name.rsplit('.').next().unwrap_or(&name);
+        if let Some(table) = standin.table(short) {
             say(&format!("{name}: {} rows received", table.rows.len()));
         }
     }
