@@ -35,6 +35,15 @@ fn aes_pem() -> String {
         .to_string()
 }
 
+fn standin() -> StandIn {
+    StandIn::start(StandInConfig::new(
+        ACCOUNT,
+        "loader",
+        key_pair().public_key().clone(),
+    ))
+    .expect("stand-in")
+}
+
 fn app(dir: &std::path::Path, s: &StandIn, key: &std::path::Path) -> ParkingApp {
     ParkingApp::new_with_settings(Settings {
         store_path: Some(dir.join("store.db")),
@@ -53,12 +62,7 @@ fn app(dir: &std::path::Path, s: &StandIn, key: &std::path::Path) -> ParkingApp 
 
 #[test]
 fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
-    let s = StandIn::start(StandInConfig::new(
-        ACCOUNT,
-        "loader",
-        key_pair().public_key().clone(),
-    ))
-    .expect("stand-in");
+    let s = standin();
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("rsa_key.p8");
     std::fs::write(&key, pkcs8_pem(rsa_2048())).expect("key");
@@ -103,7 +107,7 @@ fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
         app.snowflake.created.is_some() && !app.snowflake.is_busy()
     });
     assert!(
-        matches!(&h.state().snowflake.created, Some(Ok(line)) if line.contains("\"PARKING_IOT\"")),
+        matches!(&h.state().snowflake.created, Some(Ok(line)) if line.contains("database \"PARKING_IOT\"")),
         "{:?}",
         h.state().snowflake.created
     );
@@ -144,12 +148,7 @@ fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
 
 #[test]
 fn an_encrypted_key_needs_its_passphrase_which_is_never_saved() {
-    let s = StandIn::start(StandInConfig::new(
-        ACCOUNT,
-        "loader",
-        key_pair().public_key().clone(),
-    ))
-    .expect("stand-in");
+    let s = standin();
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("rsa_key.p8");
     std::fs::write(&key, aes_pem()).expect("key");

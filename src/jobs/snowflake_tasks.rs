@@ -104,16 +104,7 @@ pub fn spawn(
                         api.query_multi(&statements)?;
                         Ok(statements.len())
                     })
-                    .map(|n| {
-                        format!(
-                            "Created if missing: database {}, schema {}, tables {}, {}, {} and the pipes ({n} statements).",
-                            setup::quote_ident(&names.database),
-                            setup::quote_ident(&names.schema),
-                            setup::quote_ident(&names.events_table),
-                            setup::quote_ident(&names.sessions_table),
-                            setup::quote_ident(&names.facilities_table),
-                        )
-                    })
+                    .map(|n| crate::snowflake::commands::created_summary(&names, n))
                     .map_err(|e| e.to_string());
                 send(TaskReport::Created(answer));
             }

@@ -74,18 +74,22 @@ pub fn run_setup(
     match api.query_multi(&statements) {
         Ok(_) => CommandOutput {
             code: 0,
-            text: format!(
-                "created (if missing): database {}, schema {}, tables {}, {}, {}, pipes {}, {} ({} statements)\n",
-                setup::quote_ident(&names.database),
-                setup::quote_ident(&names.schema),
-                setup::quote_ident(&names.events_table),
-                setup::quote_ident(&names.sessions_table),
-                setup::quote_ident(&names.facilities_table),
-                setup::quote_ident(&names.events_pipe),
-                setup::quote_ident(&names.sessions_pipe),
-                statements.len()
-            ),
+            text: format!("{}\n", created_summary(names, statements.len())),
         },
         Err(e) => fail(1, format!("error: {e}")),
     }
+}
+
+/// What a setup created (if missing), for the command line and the window.
+pub fn created_summary(names: &ObjectNames, statements: usize) -> String {
+    format!(
+        "created (if missing): database {}, schema {}, tables {}, {}, {}, pipes {}, {} ({statements} statements)",
+        setup::quote_ident(&names.database),
+        setup::quote_ident(&names.schema),
+        setup::quote_ident(&names.events_table),
+        setup::quote_ident(&names.sessions_table),
+        setup::quote_ident(&names.facilities_table),
+        setup::quote_ident(&names.events_pipe),
+        setup::quote_ident(&names.sessions_pipe),
+    )
 }
