@@ -247,6 +247,30 @@ impl Store {
         .map_err(err)
     }
 
+    /// Appends prepared rows (creation time, JSON object) to the outbox in one transaction.
+    /// The live runner writes through its commit instead; this serves tools and benchmarks.
+    pub fn outbox_push(
+        &mut self,
+        table: StreamTable,
+        rows: &[(i64, String)],
+    ) -> Result<(), StoreError> {
+        let path = self.path().to_path_buf();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn().transaction().map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO stream_outbox (tbl, created_ms, row) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(err)?;
+            for (created, row) in rows {
+                stmt.execute(params![table.as_str(), created, row])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
     /// Up to `max_rows` rows of `table` after `after_seq`, stopping before `max_bytes` of row
     /// text (at least one row is returned when any is waiting).
     pub fn outbox_batch(
