@@ -254,6 +254,49 @@ fn the_client_passes_the_protocol_checks() {
 }
 
 #[test]
+fn the_scoped_token_is_renewed_before_it_expires() {
+    let s = standin();
+    // Tokens last 2 s and the answer says so: the client renews after half of that.
+    s.configure_streaming(|c| {
+        c.token_ttl = Duration::from_secs(2);
+        c.commit_lag = Duration::ZERO;
+    });
+    let mut c = IngestClient::new(settings(&s), Arc::new(key_pair()), Duration::from_secs(5))
+        .expect("client");
+    let end = Instant::now() + Duration::from_millis(3500);
+    let mut token = c
+        .open_channel("PARKING_EVENTS_PIPE", "RENEW")
+        .expect("open")
+        .continuation_token;
+    let mut n = 0u64;
+    while Instant::now() < end {
+        n += 1;
+        let body = format!("{{\"EVENT_ID\":\"r{n}\"}}\n").into_bytes();
+        token = c
+            .append(
+                "PARKING_EVENTS_PIPE",
+                "RENEW",
+                &token,
+                &n.to_string(),
+                body,
+                false,
+            )
+            .expect("append");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let st = s.streaming_stats();
+    assert!(st.tokens_issued >= 2, "{st:?}");
+    assert_eq!(
+        st.token_refusals, 0,
+        "renewed before expiry, never refused: {st:?}"
+    );
+    let status = c
+        .bulk_status("PARKING_EVENTS_PIPE", &["RENEW"])
+        .expect("status");
+    assert_eq!(status["RENEW"].committed_offset, Some(n.to_string()));
+}
+
+#[test]
 fn the_standin_refuses_a_jwt_where_the_scoped_token_belongs_and_bodies_over_4_mb() {
     let s = standin();
     let http = reqwest::blocking::Client::new();

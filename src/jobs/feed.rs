@@ -105,6 +105,20 @@ impl FeedSettings {
     }
 }
 
+impl FeedSettings {
+    /// Settings from resolved connection settings (flags, environment, `.env`,
+    /// `connections.toml`) and a loaded key, with the default limits and timings.
+    pub fn from_config(
+        config: &crate::snowflake::config::ConnectionConfig,
+        key: KeyPair,
+    ) -> Result<FeedSettings, SnowflakeError> {
+        let api = config.api_settings(crate::snowflake::sql_api::RetryPolicy::default())?;
+        let names = config.object_names();
+        names.check()?;
+        Ok(FeedSettings::new(api, Arc::new(key), names))
+    }
+}
+
 impl std::fmt::Debug for FeedSettings {
     // The key shows only as its fingerprint: key material never reaches logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
