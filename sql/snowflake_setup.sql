@@ -1,4 +1,5 @@
--- parking-iot: the Snowflake objects (database, schema, three tables, two streaming pipes).
+-- parking-iot: the Snowflake objects (database, schema, three tables, two streaming pipes and
+-- a view of each session's current state).
 --
 -- `parking-iot snowflake sql [--iceberg ...]` prints this file rendered with your names, and
 -- `parking-iot snowflake setup` runs it. Placeholders {{NAME}} are replaced by quoted identifiers
@@ -129,3 +130,15 @@ CREATE PIPE IF NOT EXISTS {{DATABASE}}.{{SCHEMA}}.{{SESSIONS_PIPE}}
     AS COPY INTO {{DATABASE}}.{{SCHEMA}}.{{SESSIONS_TABLE}}
     FROM TABLE(DATA_SOURCE(TYPE => 'STREAMING'))
     MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE;
+
+-- Each session's current state. The live feed streams a session's changes as they happen (an
+-- 'active' row at CAR_IN, a 'completed' row at CAR_OUT), so the table keeps a session's history;
+-- questions about sessions (current occupancy, revenue) read this view. A completed row wins
+-- over an active one whatever the order the rows landed in; among equals the latest landed wins.
+CREATE VIEW IF NOT EXISTS {{DATABASE}}.{{SCHEMA}}.{{SESSIONS_CURRENT_VIEW}} AS
+SELECT *
+FROM {{DATABASE}}.{{SCHEMA}}.{{SESSIONS_TABLE}}
+QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY SESSION_ID
+    ORDER BY IFF(STATUS = 'completed', 1, 0) DESC, INGESTED_AT DESC NULLS LAST, OFFSET_TOKEN DESC NULLS LAST
+) = 1;

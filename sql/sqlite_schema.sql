@@ -70,3 +70,20 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at      TEXT    NOT NULL,
     updated_at      TEXT    NOT NULL
 );
+
+-- The Snowflake live feed's outbox: rows committed here in the same transaction as the live rows
+-- they copy, and deleted once Snowpipe Streaming reports a committed offset at or past their seq.
+-- AUTOINCREMENT keeps seq monotonic even after deletes: it is the offset token sent to Snowflake.
+CREATE TABLE IF NOT EXISTS stream_outbox (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl         TEXT    NOT NULL CHECK (tbl IN ('EVENTS', 'SESSIONS')),
+    created_ms  INTEGER NOT NULL,              -- wall clock when the row was generated
+    row         TEXT    NOT NULL               -- one JSON object (an NDJSON line without OFFSET_TOKEN)
+);
+CREATE INDEX IF NOT EXISTS stream_outbox_tbl ON stream_outbox (tbl, seq);
+
+-- Small settings of this store file, such as the installation id the streaming channels are named after.
+CREATE TABLE IF NOT EXISTS store_meta (
+    key    TEXT NOT NULL PRIMARY KEY,
+    value  TEXT NOT NULL
+);

@@ -55,6 +55,9 @@ pub enum Command {
     Historical(HistoricalArgs),
     /// Check a database against every invariant and print realism statistics.
     Validate(ValidateArgs),
+    /// Run the live simulator without the window (servers, CI), optionally streaming every
+    /// event and session change to Snowflake (Snowpipe Streaming), exactly once.
+    Live(LiveArgs),
     /// Snowflake: test the connection, create the objects, print the setup SQL.
     Snowflake(SnowflakeArgs),
 }
@@ -228,6 +231,42 @@ pub struct HistoricalArgs {
     pub conn: ConnectionArgs,
 }
 
+/// Options of `live`.
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// Speed: simulated seconds per real second (1 = real time, 3600 = an hour a second).
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    /// How long to run, e.g. 90s, 15m, 2h [default: until Ctrl-C].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Database file [default: parking-iot.db in the OS data folder]. The live state continues
+    /// from it, and with Snowflake its outbox keeps rows until Snowflake has committed them.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Destination: local, snowflake or both (snowflake also writes the local store).
+    #[arg(long, value_enum, default_value = "local")]
+    pub sink: SinkArg,
+    /// At the end, how long to wait for Snowflake to commit what is left (e.g. 60s, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub drain_timeout: std::time::Duration,
+    /// An edited catalog file (TOML) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Traffic volume of a fresh live state.
+    #[arg(long, value_enum, default_value = "realistic")]
+    pub volume: VolumeArg,
+    /// Streaming pipe of the events [default: PARKING_EVENTS_PIPE].
+    #[arg(long, value_name = "NAME")]
+    pub events_pipe: Option<String>,
+    /// Streaming pipe of the session changes [default: PARKING_SESSIONS_PIPE].
+    #[arg(long, value_name = "NAME")]
+    pub sessions_pipe: Option<String>,
+    /// Snowflake connection (with --sink snowflake or both).
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+}
+
 /// Options of `validate`.
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
@@ -239,6 +278,49 @@ pub struct ValidateArgs {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, for example 2025-01-31"))
+}
+
+/// A duration such as `90s`, `15m`, `2h`, `1h30m`, `500ms` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || {
+        format!(
+            "'{text}' is not a duration: use a number with s, m or h, for example 90s, 15m or 2h"
+        )
+    };
+    let t = text.trim().to_ascii_lowercase();
+    if let Ok(secs) = t.parse::<f64>() {
+        return if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        } else {
+            Err(bad())
+        };
+    }
+    let mut total = 0.0f64;
+    let mut rest = t.as_str();
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let n: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" | "sec" | "secs" => 1.0,
+            "m" | "min" | "mins" => 60.0,
+            "h" | "hr" | "hrs" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += n * factor;
+        rest = &rest[unit_len..];
+    }
+    if total > 0.0 && total.is_finite() && total < 1e9 {
+        Ok(std::time::Duration::from_secs_f64(total))
+    } else {
+        Err(bad())
+    }
 }
 
 fn resolve_db(db: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -273,6 +355,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Historical(args)) => historical_command(args),
         Some(Command::Validate(args)) => validate_command(args),
+        Some(Command::Live(args)) => live_command(args),
         Some(Command::Snowflake(args)) => snowflake_command(args),
         None => {
             use clap::CommandFactory;
@@ -459,6 +542,244 @@ fn historical_command(args: HistoricalArgs) -> i32 {
                 _ => EXIT_FAILURE,
             }
         }
+    }
+}
+
+/// The first Ctrl-C of `live` stops generating and starts the bounded wait for Snowflake; a
+/// second one quits at once (the outbox keeps what Snowflake has not committed).
+fn install_live_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            note("\nquitting now; rows Snowflake has not committed stay in the outbox and are sent on the next start");
+            std::process::exit(EXIT_FAILURE);
+        }
+        note("\nstopping (Ctrl-C again quits at once)");
+    });
+}
+
+fn feed_line(f: &crate::jobs::live::FeedStatus) -> String {
+    let mut line = format!(
+        "snowflake {}: sent {}, committed {}, backlog {}",
+        f.state.label(),
+        f.rows_sent,
+        f.rows_committed,
+        f.backlog_rows
+    );
+    if let Some(l) = f.latency {
+        line.push_str(&format!(", latency {:.1} s", l.as_secs_f64()));
+    }
+    if let Some(e) = &f.last_error {
+        line.push_str(&format!(" - {e}"));
+    }
+    line
+}
+
+fn live_line(s: &crate::jobs::live::LiveSnapshot, tz: chrono_tz::Tz) -> String {
+    let mut line = format!(
+        "live: {} (New York), {} events written ({} ev/s), {} of {} spots taken",
+        crate::jobs::live::ny_time(tz, s.clock_ms),
+        s.store.events_written,
+        s.events_per_sec.round(),
+        s.totals.occupied,
+        s.totals.spots
+    );
+    if let Some(f) = &s.feed {
+        line.push_str("; ");
+        line.push_str(&feed_line(f));
+    }
+    if let Some(e) = &s.store.error {
+        line.push_str(&format!("; store: {e}"));
+    }
+    line
+}
+
+fn live_command(args: LiveArgs) -> i32 {
+    use crate::jobs::live::{self, FeedSettings, LiveCommand, LiveConfig, MAX_SPEED, MIN_SPEED};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    if !(args.speed.is_finite() && (MIN_SPEED..=MAX_SPEED).contains(&args.speed)) {
+        return usage_error(&format!(
+            "--speed {} is out of range: use {MIN_SPEED} (real time) to {MAX_SPEED} (a day a second)",
+            args.speed
+        ));
+    }
+    let catalog = match load_catalog(args.catalog.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    let db = match resolve_db(args.db.clone()) {
+        Ok(p) => p,
+        Err(e) => return usage_error(&e),
+    };
+    if let Some(dir) = db.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            return usage_error(&format!(
+                "the folder {} does not exist: create it or pass another --db PATH",
+                dir.display()
+            ));
+        }
+    }
+    let feed = match args.sink {
+        SinkArg::Local => None,
+        SinkArg::Snowflake | SinkArg::Both => match snowflake_connect(&args.conn) {
+            Ok((config, settings, key)) => {
+                let mut names = config.object_names();
+                if let Some(p) = &args.events_pipe {
+                    names.events_pipe = p.clone();
+                }
+                if let Some(p) = &args.sessions_pipe {
+                    names.sessions_pipe = p.clone();
+                }
+                if let Err(e) = names.check() {
+                    return usage_error(&e.to_string());
+                }
+                Some(FeedSettings::new(settings, Arc::new(key), names))
+            }
+            Err(e) => return usage_error(&e),
+        },
+    };
+    install_live_ctrl_c();
+    let tz = catalog.calendar.time_zone;
+    note(&format!(
+        "parking-iot live: {}× into {}{}{}; Ctrl-C stops",
+        fmt_speed(args.speed),
+        db.display(),
+        match &feed {
+            Some(f) => format!(
+                " and Snowflake {} ({}.{}, pipes {} and {})",
+                f.api.base_url,
+                f.names.database,
+                f.names.schema,
+                f.names.events_pipe,
+                f.names.sessions_pipe
+            ),
+            None => String::new(),
+        },
+        match args.duration {
+            Some(d) => format!(", for {}", fmt_duration(d)),
+            None => String::new(),
+        }
+    ));
+    let streaming = feed.is_some();
+    let mut handle = live::spawn(
+        LiveConfig {
+            db: Some(db.clone()),
+            catalog,
+            volume: match args.volume {
+                VolumeArg::Realistic => VolumePreset::Realistic,
+                VolumeArg::Original => VolumePreset::Original,
+            },
+            speed: args.speed,
+            batch_size: 1000,
+        },
+        || {},
+    );
+    if let Some(f) = feed {
+        handle.send(LiveCommand::SetSnowflakeFeed(Some(Box::new(f))));
+    }
+    handle.send(LiveCommand::SetSpeed(args.speed));
+    handle.send(LiveCommand::Start);
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let mut latest: Option<live::LiveSnapshot> = None;
+    let take = |latest: &mut Option<live::LiveSnapshot>, wait: Duration| {
+        if let Ok(s) = handle.snapshots.recv_timeout(wait) {
+            for line in &s.log {
+                note(&format!("live: {line}"));
+            }
+            *latest = Some(s);
+        }
+        for s in handle.snapshots.try_iter() {
+            for line in &s.log {
+                note(&format!("live: {line}"));
+            }
+            *latest = Some(s);
+        }
+    };
+    while !CANCEL.load(Ordering::SeqCst) && args.duration.is_none_or(|d| started.elapsed() < d) {
+        take(&mut latest, Duration::from_millis(200));
+        if last_print.elapsed() >= Duration::from_secs(2) {
+            if let Some(s) = &latest {
+                note(&live_line(s, tz));
+            }
+            last_print = Instant::now();
+        }
+    }
+    handle.send(LiveCommand::Stop);
+    let mut drained = !streaming;
+    if streaming {
+        let deadline = Instant::now() + args.drain_timeout;
+        note(&format!(
+            "stopped generating; waiting up to {} for Snowflake to commit what is left (Ctrl-C again quits at once; nothing is lost: the outbox is resent on the next start)",
+            fmt_duration(args.drain_timeout)
+        ));
+        while Instant::now() < deadline {
+            take(&mut latest, Duration::from_millis(100));
+            // A snapshot of the stopped runner comes after its last commit; its feed figures
+            // are up to date once the feed has counted the outbox after that commit.
+            let done = latest.as_ref().is_some_and(|s| {
+                !s.running
+                    && s.feed
+                        .as_ref()
+                        .is_some_and(|f| f.up_to_date && f.backlog_rows == 0)
+            });
+            if done {
+                drained = true;
+                break;
+            }
+            if last_print.elapsed() >= Duration::from_secs(2) {
+                if let Some(f) = latest.as_ref().and_then(|s| s.feed.as_ref()) {
+                    note(&format!("waiting: {}", feed_line(f)));
+                }
+                last_print = Instant::now();
+            }
+        }
+    }
+    handle.shutdown();
+    for s in handle.snapshots.try_iter() {
+        latest = Some(s);
+    }
+    let Some(s) = latest else {
+        note("error: the live runner did not report");
+        return EXIT_FAILURE;
+    };
+    if let Some(e) = &s.store.error {
+        note(&format!("error: {e}"));
+        return EXIT_FAILURE;
+    }
+    say(&format!(
+        "done: clock at {} (New York); this command wrote {} events and {} session rows to {}",
+        crate::jobs::live::ny_time(tz, s.clock_ms),
+        s.store.events_written,
+        s.store.sessions_written,
+        db.display()
+    ));
+    if let Some(f) = &s.feed {
+        say(&feed_line(f));
+        if !drained {
+            say(&format!(
+                "{} rows are not committed in Snowflake yet; they stay in the outbox of {} and are sent on the next `parking-iot live --sink snowflake` (or when the window's feed is on)",
+                f.backlog_rows,
+                db.display()
+            ));
+            return EXIT_FAILURE;
+        }
+    }
+    EXIT_OK
+}
+
+fn fmt_speed(speed: f64) -> String {
+    crate::jobs::live::fmt_speed(speed)
+}
+
+fn fmt_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s >= 60.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{s:.0} s")
     }
 }
 
@@ -776,4 +1097,24 @@ fn standin_command(args: &StandInArgs) -> i32 {
         }
     }
     EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration(" 45 "), Ok(Duration::from_secs(45)));
+        for bad in ["", "0", "-5s", "10 parsecs", "m", "1.5.2s", "inf"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains("is not a duration"), "{bad}: {e}");
+        }
+    }
 }

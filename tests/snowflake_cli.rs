@@ -224,6 +224,14 @@ fn setup_creates_the_objects_and_sql_prints_them() {
         ]
     );
     assert_eq!(s.objects().iter().filter(|(k, _)| k == "PIPE").count(), 2);
+    assert!(
+        s.objects().contains(&(
+            "VIEW".into(),
+            "PARKING_IOT\u{1}RAW_DATA\u{1}PARKING_SESSIONS_CURRENT".into()
+        )),
+        "{:?}",
+        s.objects()
+    );
     // Iceberg into another schema.
     let out = bin(dir.path(), &s, &good)
         .args([

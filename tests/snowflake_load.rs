@@ -209,6 +209,14 @@ fn test_connection_and_setup_through_the_client() {
         ]
     );
     assert_eq!(s.objects().iter().filter(|(k, _)| k == "PIPE").count(), 2);
+    assert!(
+        s.objects().contains(&(
+            "VIEW".into(),
+            "PARKING_IOT\u{1}RAW_DATA\u{1}PARKING_SESSIONS_CURRENT".into()
+        )),
+        "{:?}",
+        s.objects()
+    );
     // A slow statement answers 202 and the client polls the status URL to the result.
     let r = api.query("SELECT SYSTEM$WAIT(0.2)", &[]).expect("slow");
     assert_eq!(r.rows[0][0].as_deref(), Some("waited 0.2 seconds"));

@@ -26,10 +26,18 @@ use crate::model::{Event, EventKind, Millis, PlateCode, Session, SessionStatus, 
 use crate::store::live_state::{LiveCommit, LiveHeader, LiveState};
 use crate::store::{RunRecord, RunSpec, Store};
 
+use super::feed::Feed;
+pub use super::feed::{FeedOptions, FeedSettings, FeedState, FeedStatus};
+
 /// How often the running simulator advances and reports.
 pub const TICK: Duration = Duration::from_millis(100);
 /// How often live rows are committed while running.
 pub const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// How often live rows are committed while the Snowflake feed is on: the feed sends only
+/// committed rows, so this bounds the first part of an event's way to Snowflake.
+pub const FEED_COMMIT_EVERY: Duration = Duration::from_millis(250);
+/// How often a stopped runner reports while the feed still drains its outbox.
+const FEED_REPORT_EVERY: Duration = Duration::from_millis(250);
 /// The most events one snapshot carries (the window keeps a ring of this many).
 pub const EVENT_RING: usize = 50_000;
 /// The most active sessions a snapshot lists.
@@ -68,6 +76,11 @@ pub enum LiveCommand {
     Burst,
     /// Forget the live state (parked cars, counters, clock) and begin fresh.
     Restart,
+    /// Turn the Snowflake live feed on (with these settings) or off (`None`). While on, every
+    /// live commit also writes its rows to the store's outbox, and a feed thread streams them
+    /// to Snowpipe Streaming; rows the feed has not delivered when it is turned off stay in
+    /// the outbox and go out when it is turned on again. Needs a database file.
+    SetSnowflakeFeed(Option<Box<FeedSettings>>),
     /// Commit and end the thread.
     Shutdown,
 }
@@ -196,6 +209,8 @@ pub struct LiveSnapshot {
     pub store_runs: Option<Vec<RunRecord>>,
     /// Log lines since the previous snapshot.
     pub log: Vec<String>,
+    /// The Snowflake live feed (`None`: off).
+    pub feed: Option<FeedStatus>,
 }
 
 /// The window's side of a runner.
@@ -323,6 +338,11 @@ struct Runner {
     last_sessions: Instant,
     bursts: u64,
     log: Vec<String>,
+    feed: Option<Feed>,
+    /// Why the feed could not start, shown until it is turned off or on again.
+    feed_error: Option<String>,
+    /// Wall-clock time the oldest pending row was generated (the outbox's creation time).
+    pending_since: Option<Millis>,
     tx: Sender<LiveSnapshot>,
     notify: Box<dyn Fn() + Send>,
 }
@@ -410,6 +430,9 @@ impl Runner {
             last_sessions: Instant::now(),
             bursts: 0,
             log,
+            feed: None,
+            feed_error: None,
+            pending_since: None,
             tx,
             notify,
             header,
@@ -451,6 +474,13 @@ impl Runner {
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => Some(LiveCommand::Shutdown),
                 }
+            } else if self.feed.is_some() {
+                // Stopped with the feed on: keep reporting while the outbox drains.
+                match commands.recv_timeout(FEED_REPORT_EVERY) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => Some(LiveCommand::Shutdown),
+                }
             } else {
                 // Stopped: block until told otherwise, so an idle app costs nothing.
                 Some(commands.recv().unwrap_or(LiveCommand::Shutdown))
@@ -462,10 +492,16 @@ impl Runner {
                     }
                     self.commit();
                     self.save_header();
+                    // The feed thread is asked to stop, not waited for: what it has not
+                    // delivered stays in the outbox for the next start.
+                    if let Some(feed) = self.feed.take() {
+                        feed.stop();
+                    }
                     return;
                 }
                 Some(c) => self.handle(c),
-                None => self.tick(),
+                None if self.running => self.tick(),
+                None => {}
             }
             self.send_snapshot();
         }
@@ -525,7 +561,42 @@ impl Runner {
             }
             LiveCommand::Burst => self.burst(),
             LiveCommand::Restart => self.restart(),
+            LiveCommand::SetSnowflakeFeed(settings) => self.set_feed(settings.map(|b| *b)),
             LiveCommand::Shutdown => {}
+        }
+    }
+
+    fn set_feed(&mut self, settings: Option<FeedSettings>) {
+        // Rows generated so far belong to the old setting: commit them under it.
+        if self.running {
+            self.tick();
+        }
+        self.commit();
+        if let Some(feed) = self.feed.take() {
+            feed.stop();
+            self.log
+                .push("Snowflake feed off; rows not yet committed stay in the outbox".into());
+        }
+        self.feed_error = None;
+        let Some(settings) = settings else {
+            return;
+        };
+        match self.store.as_ref().map(|s| s.path().to_path_buf()) {
+            Some(db) => {
+                self.log.push(format!(
+                    "Snowflake feed on: streaming to {}.{} through pipes {} and {}",
+                    settings.names.database,
+                    settings.names.schema,
+                    settings.names.events_pipe,
+                    settings.names.sessions_pipe
+                ));
+                self.feed = Some(Feed::start(db, settings));
+            }
+            None => {
+                self.feed_error = Some(
+                    "the Snowflake feed needs the database file: its outbox keeps rows until Snowflake has committed them; choose a database in Settings".into(),
+                );
+            }
         }
     }
 
@@ -597,7 +668,12 @@ impl Runner {
         if self.last_sessions.elapsed() >= Duration::from_secs(1) {
             self.sessions_due = true;
         }
-        if self.last_commit.elapsed() >= COMMIT_EVERY {
+        let every = if self.feed.is_some() {
+            FEED_COMMIT_EVERY
+        } else {
+            COMMIT_EVERY
+        };
+        if self.last_commit.elapsed() >= every {
             self.commit();
         }
     }
@@ -609,6 +685,9 @@ impl Runner {
         sessions.clear();
         self.sim.advance(until, &mut events, &mut sessions);
         sort_events(&mut events);
+        if !events.is_empty() && self.pending_since.is_none() {
+            self.pending_since = Some(wall_now_ms());
+        }
         // Cars that arrived are looked up among the parked ones now: a car that arrived and
         // left within this step is no longer parked and needs no saving.
         let mut parked_by_facility: HashMap<u16, HashMap<u128, ParkedCar>> = HashMap::new();
@@ -773,6 +852,7 @@ impl Runner {
         self.resumed = false;
         self.epoch += 1;
         self.pending.clear();
+        self.pending_since = None;
         self.ui_events.clear();
         self.ui_history.clear();
         self.rate_window.clear();
@@ -801,6 +881,7 @@ impl Runner {
         let Some(store) = self.store.as_mut() else {
             // In memory only: nothing keeps the rows.
             self.pending.clear();
+            self.pending_since = None;
             return;
         };
         let counters: Vec<FacilityCounters> =
@@ -813,6 +894,10 @@ impl Runner {
             arrived: &self.pending.arrived,
             departed: &self.pending.departed,
             counters: &counters,
+            outbox_created_ms: self
+                .feed
+                .as_ref()
+                .map(|_| self.pending_since.unwrap_or_else(wall_now_ms)),
         };
         match store.commit_live(&self.catalog, self.cfg.batch_size, &commit) {
             Ok(()) => {
@@ -821,6 +906,10 @@ impl Runner {
                     (self.pending.started.len() + self.pending.completed.len()) as u64;
                 self.store_status.error = None;
                 self.pending.clear();
+                self.pending_since = None;
+                if let Some(feed) = &self.feed {
+                    feed.nudge();
+                }
             }
             Err(e) => {
                 // Kept and retried at the next commit: nothing generated is lost.
@@ -926,6 +1015,15 @@ impl Runner {
             store,
             store_runs: self.store_runs.take(),
             log: std::mem::take(&mut self.log),
+            feed: match (&self.feed, &self.feed_error) {
+                (Some(feed), _) => Some(feed.status()),
+                (None, Some(e)) => Some(FeedStatus {
+                    state: FeedState::Error,
+                    last_error: Some(e.clone()),
+                    ..Default::default()
+                }),
+                (None, None) => None,
+            },
         };
         match self.tx.try_send(snapshot) {
             Ok(()) => {

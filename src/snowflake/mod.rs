@@ -15,4 +15,5 @@ pub mod commands;
 pub mod config;
 pub mod sql_api;
 pub mod standin;
+pub mod streaming;
 pub mod upload;

@@ -75,6 +75,12 @@ impl Default for ObjectNames {
 }
 
 impl ObjectNames {
+    /// The view with each session's current state: `<SESSIONS_TABLE>_CURRENT`
+    /// (`PARKING_SESSIONS_CURRENT` by default).
+    pub fn sessions_current_view(&self) -> String {
+        format!("{}_CURRENT", canonical_name(&self.sessions_table))
+    }
+
     /// `"DB"."SCHEMA"."TABLE"` for one of the tables.
     pub fn qualified(&self, table: &str) -> String {
         format!(
@@ -151,6 +157,10 @@ pub fn statements(names: &ObjectNames, variant: &Variant) -> Result<Vec<String>,
         ("{{FACILITIES_TABLE}}", quote_ident(&names.facilities_table)),
         ("{{EVENTS_PIPE}}", quote_ident(&names.events_pipe)),
         ("{{SESSIONS_PIPE}}", quote_ident(&names.sessions_pipe)),
+        (
+            "{{SESSIONS_CURRENT_VIEW}}",
+            quote_ident(&names.sessions_current_view()),
+        ),
     ];
     let wanted = match variant {
         Variant::Standard => "standard",

@@ -99,6 +99,9 @@ pub struct LiveCommit<'a> {
     pub departed: &'a [u128],
     /// Counters of every facility after these rows.
     pub counters: &'a [FacilityCounters],
+    /// With the Snowflake feed on: the wall-clock time the rows were generated; the events and
+    /// session changes are then also written to the streaming outbox, in this transaction.
+    pub outbox_created_ms: Option<i64>,
 }
 
 /// Packs a pattern tag into an integer column.
@@ -254,6 +257,10 @@ impl Store {
             w.insert_sessions(&tx, c.completed, true).map_err(err)?;
             write_parked(&tx, c).map_err(err)?;
             write_header(&tx, c.header).map_err(err)?;
+            if let Some(created_ms) = c.outbox_created_ms {
+                super::outbox::write(&tx, catalog, c.events, c.started, c.completed, created_ms)
+                    .map_err(err)?;
+            }
             let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO live_facilities (facility, cars_in, cars_out, turned_away) VALUES (?1, ?2, ?3, ?4)").map_err(err)?;
             for (f, k) in c.counters.iter().enumerate() {
                 stmt.execute(params![

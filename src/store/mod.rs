@@ -4,6 +4,7 @@
 mod error;
 pub mod live_state;
 mod recent_events;
+pub mod outbox;
 pub mod rows;
 pub mod runs;
 pub mod snowflake_batches;
@@ -134,6 +135,7 @@ pub const EXPECTED_COLUMNS: &[(&str, &[&str])] = &[
             "updated_at",
         ],
     ),
+    ("stream_outbox", &["seq", "tbl", "created_ms", "row"]),
 ];
 
 /// Why an existing file cannot be used as a parking-iot store, if it cannot.

@@ -76,9 +76,10 @@ pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashMap<Strin
 pub fn check_schema(conn: &Connection, path: &Path) -> Result<(), ValidateError> {
     let mut missing = Vec::new();
     // `runs` is optional as a whole: a database without it is checked as one finished run.
+    // The streaming outbox is bookkeeping of the live feed, absent from older stores.
     for (table, cols) in crate::store::EXPECTED_COLUMNS
         .iter()
-        .filter(|(t, _)| *t != "runs")
+        .filter(|(t, _)| *t != "runs" && *t != "stream_outbox")
     {
         let have = columns(conn, table).map_err(|e| classify(path, e))?;
         if have.is_empty() {

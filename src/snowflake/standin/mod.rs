@@ -9,6 +9,7 @@
 
 mod http;
 pub mod sql;
+pub mod streaming;
 
 use std::collections::{HashMap, VecDeque};
 use std::io::BufReader;
@@ -24,6 +25,7 @@ use serde_json::json;
 use super::jwt::{self, Registration};
 use super::sql_api::BindType;
 use sql::{Stmt, Value};
+pub use streaming::{StreamFault, StreamingConfig, StreamingStats};
 
 /// Requests above this many bytes are refused with 413.
 pub const DEFAULT_MAX_BODY: usize = 1_048_576;
@@ -58,6 +60,8 @@ pub struct StandInConfig {
     pub max_body: usize,
     /// Rows per result partition.
     pub partition_rows: usize,
+    /// The Snowpipe Streaming side.
+    pub streaming: StreamingConfig,
 }
 
 impl StandInConfig {
@@ -70,6 +74,7 @@ impl StandInConfig {
             detailed_auth_errors: true,
             max_body: DEFAULT_MAX_BODY,
             partition_rows: 10_000,
+            streaming: StreamingConfig::default(),
         }
     }
 }
@@ -131,11 +136,16 @@ struct State {
     stats: Stats,
     statements: Vec<String>,
     next_handle: u64,
+    /// Pipe (full key) to the table (full key) its COPY INTO loads.
+    pipe_targets: HashMap<String, String>,
 }
 
 struct Shared {
     cfg: Mutex<StandInConfig>,
     state: Mutex<State>,
+    /// The streaming side; locked before `state` when both are needed.
+    stream: Mutex<streaming::Streaming>,
+    addr: SocketAddr,
     stop: AtomicBool,
     in_flight: AtomicU64,
 }
@@ -163,6 +173,8 @@ impl StandIn {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            stream: Mutex::new(streaming::Streaming::new(cfg.streaming.clone())),
+            addr,
             cfg: Mutex::new(cfg),
             state: Mutex::new(State::default()),
             stop: AtomicBool::new(false),
@@ -243,6 +255,42 @@ impl StandIn {
     pub fn stats(&self) -> Stats {
         lock(&self.shared.state).stats.clone()
     }
+
+    /// Changes how the streaming side behaves (commit lag, token lifetime, answer format).
+    pub fn configure_streaming(&self, f: impl FnOnce(&mut StreamingConfig)) {
+        lock(&self.shared.stream).configure(f);
+    }
+
+    /// Queues faults for the next streaming requests, in order.
+    pub fn inject_streaming(&self, faults: impl IntoIterator<Item = StreamFault>) {
+        lock(&self.shared.stream).inject(faults);
+    }
+
+    /// Injects one of `faults` into about `per_mille`/1000 streaming requests (seeded).
+    pub fn inject_streaming_randomly(&self, seed: u64, per_mille: u32, faults: Vec<StreamFault>) {
+        lock(&self.shared.stream).inject_randomly(seed, per_mille, faults);
+    }
+
+    /// An outage of the streaming side: every request answers `status` (0: the connection is
+    /// dropped) until called with `None`.
+    pub fn set_streaming_outage(&self, status: Option<u16>) {
+        lock(&self.shared.stream).set_outage(status);
+    }
+
+    /// The rows streamed into a table (found by its last name part) and committed, as JSON.
+    pub fn streamed_rows(&self, table: &str) -> Vec<serde_json::Value> {
+        lock(&self.shared.stream).rows(table)
+    }
+
+    /// The committed offset token of a channel (found by its name).
+    pub fn committed_offset(&self, channel: &str) -> Option<String> {
+        lock(&self.shared.stream).committed_offset(channel)
+    }
+
+    /// Counters of the streaming side.
+    pub fn streaming_stats(&self) -> StreamingStats {
+        lock(&self.shared.stream).stats()
+    }
 }
 
 impl Drop for StandIn {
@@ -267,7 +315,11 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
         if shared.stop.load(Ordering::Relaxed) {
             return;
         }
-        let max_body = lock(&shared.cfg).max_body;
+        // Streaming appends may reach 4 MB; statements keep their own, lower limit below.
+        let max_body = {
+            let cfg = lock(&shared.cfg);
+            cfg.max_body.max(cfg.streaming.max_request)
+        };
         let request = match http::read_request(&mut reader, max_body) {
             Ok(Some(r)) => r,
             _ => return,
@@ -372,6 +424,18 @@ fn check_auth(req: &Request, shared: &Shared) -> Result<(), Reply> {
 use http::Request;
 
 fn handle(req: &Request, shared: &Shared) -> Reply {
+    if streaming::is_streaming(req) {
+        return streaming::handle(req, shared);
+    }
+    if req.body.len() > lock(&shared.cfg).max_body {
+        return Reply::Answer(
+            413,
+            error_body(
+                "390142",
+                "Request entity too large: a statement is limited to 1 MB",
+            ),
+        );
+    }
     let is_statements = req.path == "/api/v2/statements";
     let status_handle = req.path.strip_prefix("/api/v2/statements/");
     if req.header("user-agent").is_none_or(|u| u.trim().is_empty()) {
@@ -679,6 +743,11 @@ fn execute(req: &Request, shared: &Shared) -> Outcome {
                         3
                     },
                 );
+                if kind == "PIPE" {
+                    if let Some(target) = copy_into_target(s, &ctx) {
+                        st.pipe_targets.insert(full.clone(), target);
+                    }
+                }
                 if !st.objects.iter().any(|(k, n)| *k == kind && *n == full) {
                     st.objects.push((kind, full));
                 }
@@ -841,6 +910,24 @@ fn check_value(kind: BindType, s: &str) -> Result<(), String> {
     } else {
         Err(format!("'{s}' is not a valid {} value", kind.as_str()))
     }
+}
+
+/// The table key a `CREATE PIPE .. AS COPY INTO <table> ..` loads.
+fn copy_into_target(statement: &str, ctx: &(String, String)) -> Option<String> {
+    let upper = statement.to_ascii_uppercase();
+    let at = upper.find("COPY INTO")? + "COPY INTO".len();
+    let name = statement[at..].split_whitespace().next()?;
+    let parts: Vec<String> = name
+        .split('.')
+        .map(|p| {
+            let p = p.trim();
+            match p.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+                Some(q) => q.replace("\"\"", "\""),
+                None => p.to_ascii_uppercase(),
+            }
+        })
+        .collect();
+    Some(qualify(&parts, ctx, 3))
 }
 
 /// The full key of a name with `parts` levels, filling missing leading parts from the context.

@@ -2,7 +2,7 @@
 //! tokenizer that respects quoted identifiers, string literals and comments (so hostile names
 //! with quotes, semicolons or unicode are read as Snowflake reads them).
 //!
-//! Shapes: `CREATE DATABASE|SCHEMA|PIPE [IF NOT EXISTS] name ...`,
+//! Shapes: `CREATE DATABASE|SCHEMA|PIPE|VIEW [IF NOT EXISTS] name ...`,
 //! `CREATE [ICEBERG] TABLE [IF NOT EXISTS] name (col type ..., ...) ...`,
 //! `INSERT INTO name (col, ...) VALUES (v, ...), ...` where each v is `?`, `NULL`,
 //! `CURRENT_TIMESTAMP()`, a number or a string literal, `SELECT COUNT(*) FROM name`,
@@ -170,7 +170,7 @@ pub enum Value {
 pub enum Stmt {
     /// CREATE DATABASE / SCHEMA / PIPE.
     CreateObject {
-        /// `DATABASE`, `SCHEMA` or `PIPE`.
+        /// `DATABASE`, `SCHEMA`, `PIPE` or `VIEW`.
         kind: String,
         /// Qualified name parts.
         name: Vec<String>,
@@ -318,7 +318,7 @@ pub fn parse(sql: &str) -> Result<Stmt, String> {
                 iceberg,
             });
         }
-        for kind in ["DATABASE", "SCHEMA", "PIPE"] {
+        for kind in ["DATABASE", "SCHEMA", "PIPE", "VIEW"] {
             if p.word(kind) {
                 p.if_not_exists();
                 let name = p.name()?;
