@@ -81,6 +81,10 @@ pub enum LiveCommand {
     /// to Snowpipe Streaming; rows the feed has not delivered when it is turned off stay in
     /// the outbox and go out when it is turned on again. Needs a database file.
     SetSnowflakeFeed(Option<Box<FeedSettings>>),
+    /// The feed is wanted but not connected yet (the window is reconnecting it): write rows
+    /// to the outbox meanwhile, so the feed sends them once it starts. Ended by
+    /// [`LiveCommand::SetSnowflakeFeed`].
+    HoldOutbox,
     /// Commit and end the thread.
     Shutdown,
 }
@@ -341,6 +345,8 @@ struct Runner {
     feed: Option<Feed>,
     /// Why the feed could not start, shown until it is turned off or on again.
     feed_error: Option<String>,
+    /// Rows go to the outbox although no feed runs (see [`LiveCommand::HoldOutbox`]).
+    hold_outbox: bool,
     /// Wall-clock time the oldest pending row was generated (the outbox's creation time).
     pending_since: Option<Millis>,
     tx: Sender<LiveSnapshot>,
@@ -432,6 +438,7 @@ impl Runner {
             log,
             feed: None,
             feed_error: None,
+            hold_outbox: false,
             pending_since: None,
             tx,
             notify,
@@ -562,6 +569,7 @@ impl Runner {
             LiveCommand::Burst => self.burst(),
             LiveCommand::Restart => self.restart(),
             LiveCommand::SetSnowflakeFeed(settings) => self.set_feed(settings.map(|b| *b)),
+            LiveCommand::HoldOutbox => self.hold_outbox = self.store.is_some(),
             LiveCommand::Shutdown => {}
         }
     }
@@ -572,6 +580,7 @@ impl Runner {
             self.tick();
         }
         self.commit();
+        self.hold_outbox = false;
         if let Some(feed) = self.feed.take() {
             feed.stop();
             self.log
@@ -894,10 +903,8 @@ impl Runner {
             arrived: &self.pending.arrived,
             departed: &self.pending.departed,
             counters: &counters,
-            outbox_created_ms: self
-                .feed
-                .as_ref()
-                .map(|_| self.pending_since.unwrap_or_else(wall_now_ms)),
+            outbox_created_ms: (self.feed.is_some() || self.hold_outbox)
+                .then(|| self.pending_since.unwrap_or_else(wall_now_ms)),
         };
         match store.commit_live(&self.catalog, self.cfg.batch_size, &commit) {
             Ok(()) => {

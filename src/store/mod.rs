@@ -3,8 +3,8 @@
 
 mod error;
 pub mod live_state;
-mod recent_events;
 pub mod outbox;
+mod recent_events;
 pub mod rows;
 pub mod runs;
 pub mod snowflake_batches;

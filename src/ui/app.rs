@@ -10,7 +10,7 @@ use eframe::egui::{self, RichText, Ui};
 use super::historical_tab::HistoricalTab;
 use super::live_tab::LiveTab;
 use super::settings::{Settings, Tab, STORAGE_KEY};
-use super::snowflake_tab::SnowflakeTab;
+use super::snowflake_tab::{Connection, SnowflakeTab};
 use super::TITLE;
 use crate::catalog::Catalog;
 use crate::store::default_db_path;
@@ -37,6 +37,23 @@ pub struct ParkingApp {
     /// Settings are saved through eframe (off in tests).
     persist: bool,
     resume_checked: bool,
+    feed_resume: FeedResume,
+}
+
+/// Bringing back a Snowflake feed that was on when the window closed (or that
+/// `ENABLE_SNOWPIPE_STREAMING` asks for), so the outbox drains without a click.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FeedResume {
+    /// Waiting for the live runner's first snapshot.
+    Waiting,
+    /// A connection test is under way; the feed starts when it succeeds. `resume`: the feed
+    /// was on when the window closed (rather than switched on just now).
+    Testing {
+        /// The feed is being brought back, not switched on by the user.
+        resume: bool,
+    },
+    /// Nothing (more) to do: the switch is the user's.
+    Done,
 }
 
 /// Resolves the database path: the chosen one, or the default in the OS data folder (created).
@@ -115,10 +132,15 @@ impl ParkingApp {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),
         };
+        let snowflake = SnowflakeTab::new();
+        let mut live = LiveTab::new(settings.live_speed, settings.live_running);
+        live.feed.on = settings
+            .live_feed
+            .unwrap_or_else(|| snowflake.streaming_requested(&settings.snowflake));
         ParkingApp {
-            live: LiveTab::new(settings.live_speed, settings.live_running),
+            live,
             historical: HistoricalTab::new(&settings),
-            snowflake: SnowflakeTab::new(),
+            snowflake,
             settings,
             catalog,
             db,
@@ -126,6 +148,7 @@ impl ParkingApp {
             store_edit: None,
             persist,
             resume_checked: false,
+            feed_resume: FeedResume::Waiting,
         }
     }
 
@@ -148,6 +171,8 @@ impl ParkingApp {
                 self.live.stop_runner(false);
                 self.historical.unfinished.clear();
                 self.resume_checked = false;
+                // The new runner's feed starts again if the switch was on.
+                self.feed_resume = FeedResume::Waiting;
             }
             Err(e) => self.store_error = Some(e),
         }
@@ -174,6 +199,109 @@ impl ParkingApp {
         }
     }
 
+    /// Acts on the feed switch, and brings back a feed that was on when the window closed.
+    fn drive_feed(&mut self, ctx: &egui::Context) {
+        if let Some(on) = self.live.feed.take_request() {
+            self.live.feed.resuming = None;
+            self.settings.live_feed = Some(on);
+            if on {
+                self.connect_feed(ctx, false);
+            } else {
+                self.feed_resume = FeedResume::Done;
+                self.live.set_feed(None);
+            }
+            return;
+        }
+        match self.feed_resume {
+            FeedResume::Waiting => {
+                if !self.live.ready {
+                    return;
+                }
+                if self.live.feed.on {
+                    self.connect_feed(ctx, true);
+                } else {
+                    self.feed_resume = FeedResume::Done;
+                }
+            }
+            FeedResume::Testing { resume } => {
+                if self.snowflake.is_busy() {
+                    return;
+                }
+                self.feed_resume = FeedResume::Done;
+                self.live.feed.resuming = None;
+                if self.connected() {
+                    self.turn_feed_on();
+                } else {
+                    self.feed_not_connected(resume);
+                }
+            }
+            FeedResume::Done => {
+                // A feed held since reopening starts once the user connects in the tab.
+                if self.live.feed.on && !self.live.feed.active && self.connected() {
+                    self.turn_feed_on();
+                }
+            }
+        }
+    }
+
+    fn connected(&self) -> bool {
+        matches!(self.snowflake.connection, Connection::Connected(_))
+    }
+
+    /// Starts the feed, testing the connection first if it has not been.
+    fn connect_feed(&mut self, ctx: &egui::Context, resume: bool) {
+        self.live.feed.on = true;
+        if self.connected() {
+            self.feed_resume = FeedResume::Done;
+            self.turn_feed_on();
+        } else if self
+            .snowflake
+            .test_connection(ctx, &self.settings.snowflake)
+        {
+            self.feed_resume = FeedResume::Testing { resume };
+            self.live.feed.resuming = Some(if resume {
+                "connecting to Snowflake to resume the feed (it was on when the app closed)".into()
+            } else {
+                "connecting to Snowflake".into()
+            });
+        } else {
+            self.feed_resume = FeedResume::Done;
+            self.feed_not_connected(resume);
+        }
+    }
+
+    fn turn_feed_on(&mut self) {
+        match self.snowflake.feed_settings(&self.settings.snowflake) {
+            Ok(s) => {
+                self.live.feed.refused = None;
+                self.live.set_feed(Some(s));
+            }
+            Err(e) => {
+                self.live.set_feed(None);
+                self.live.feed.refused = Some(format!("The Snowflake feed is off: {e}"));
+            }
+        }
+    }
+
+    /// The connection failed or could not be tried. A feed being resumed stays wanted (its
+    /// rows keep going to the outbox) and starts once the user connects; a fresh switch-on
+    /// goes back off.
+    fn feed_not_connected(&mut self, resume: bool) {
+        let why = match (&self.snowflake.key_error, &self.snowflake.connection) {
+            (Some(e), _) => e.clone(),
+            (None, Connection::Failed(e)) => e.clone(),
+            _ => "the connection could not be tested".into(),
+        };
+        if resume {
+            self.live.feed.refused = Some(format!(
+                "The Snowflake feed was on when the app closed and starts again once connected: {why}. Until then live rows wait in the local outbox (Test connection in the Snowflake tab; switch the feed off to stop keeping them)."
+            ));
+        } else {
+            self.live.set_feed(None);
+            self.live.feed.refused = Some(format!("The Snowflake feed is off: {why}"));
+        }
+    }
+
     /// One frame of the whole window.
     pub fn ui(&mut self, ui: &mut Ui) {
         let catalog = match &self.catalog {
@@ -192,6 +320,7 @@ impl ParkingApp {
             self.live.ensure_started(&ctx, self.db.clone(), &catalog);
         }
         self.poll();
+        self.drive_feed(&ctx);
 
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(4.0);
@@ -239,6 +368,17 @@ impl ParkingApp {
                 ui.label(RichText::new(hist).small());
                 ui.separator();
                 ui.label(RichText::new(self.snowflake.status_line()).small());
+                if let Some(f) = self.live.feed.status.as_ref().filter(|_| self.live.feed.on) {
+                    ui.separator();
+                    ui.label(
+                        RichText::new(format!(
+                            "feed: {} (backlog {})",
+                            f.state.label(),
+                            crate::ui::format::int(f.backlog_rows)
+                        ))
+                        .small(),
+                    );
+                }
             });
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {

@@ -12,13 +12,14 @@ use eframe::egui::{self, Color32, RichText, Ui};
 
 use super::format;
 use super::widgets::event_list::{event_list, EventListState};
+use super::widgets::feed_bar::FeedBar;
 use super::widgets::sessions::SessionsTable;
 use super::widgets::{charts, gauge, tile};
 use crate::catalog::Catalog;
 use crate::engine::VolumePreset;
 use crate::jobs::live::{
-    self, FacilityStatus, HistoryPoint, LiveCommand, LiveConfig, LiveHandle, LiveSnapshot,
-    LiveTotals, StoreStatus, EVENT_RING,
+    self, FacilityStatus, FeedSettings, HistoryPoint, LiveCommand, LiveConfig, LiveHandle,
+    LiveSnapshot, LiveTotals, StoreStatus, EVENT_RING,
 };
 use crate::model::{Event, EventKind, Millis};
 use crate::store::RunRecord;
@@ -80,6 +81,8 @@ pub struct LiveTab {
     pub snapshots_seen: u64,
     /// Send Start as soon as the runner exists (once).
     start_running: bool,
+    /// The Snowflake feed switch and figures.
+    pub feed: FeedBar,
 }
 
 impl LiveTab {
@@ -113,7 +116,21 @@ impl LiveTab {
             list_state: EventListState::default(),
             confirm_restart: false,
             snapshots_seen: 0,
+            feed: FeedBar::default(),
         }
+    }
+
+    /// Keeps live rows in the outbox until the feed is connected (see
+    /// [`LiveCommand::HoldOutbox`]).
+    pub fn hold_outbox(&mut self) {
+        self.send(LiveCommand::HoldOutbox);
+    }
+
+    /// Turns the Snowflake live feed on with these settings, or off (`None`).
+    pub fn set_feed(&mut self, settings: Option<FeedSettings>) {
+        self.feed.on = settings.is_some();
+        self.feed.active = settings.is_some();
+        self.send(LiveCommand::SetSnowflakeFeed(settings.map(Box::new)));
     }
 
     /// Starts the runner if it is not running (it needs the context to ask for repaints).
@@ -135,6 +152,11 @@ impl LiveTab {
             batch_size: 1000,
         };
         let handle = live::spawn(config, move || repaint.request_repaint());
+        // A feed that is wanted (it was on when the window closed) misses no row while the
+        // window reconnects it.
+        if self.feed.on {
+            handle.send(LiveCommand::HoldOutbox);
+        }
         if std::mem::take(&mut self.start_running) {
             handle.send(LiveCommand::Start);
         }
@@ -205,6 +227,7 @@ impl LiveTab {
             self.sessions.set(cars);
         }
         self.store = s.store;
+        self.feed.status = s.feed;
         if s.store_runs.is_some() {
             self.store_runs = s.store_runs;
         }
@@ -266,6 +289,8 @@ impl LiveTab {
             });
             return;
         }
+        self.feed.ui(ui);
+        ui.add_space(4.0);
         self.metrics(ui);
         ui.add_space(4.0);
         self.gauges(ui, catalog);

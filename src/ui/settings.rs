@@ -68,6 +68,9 @@ pub struct Settings {
     pub live_running: bool,
     /// Historical runs also load into Snowflake.
     pub historical_snowflake: bool,
+    /// The Live tab's Snowflake feed switch (`None`: never used, so `ENABLE_SNOWPIPE_STREAMING`
+    /// decides). A feed that was on comes back on when the window reopens.
+    pub live_feed: Option<bool>,
     /// The Snowflake tab's fields (never the passphrase).
     pub snowflake: super::snowflake_tab::SnowflakeFields,
 }
@@ -86,6 +89,7 @@ impl Default for Settings {
             live_speed: 60.0,
             live_running: false,
             historical_snowflake: false,
+            live_feed: None,
             snowflake: Default::default(),
         }
     }

@@ -10,6 +10,7 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 use crate::jobs::historical::SnowflakeSink;
+use crate::jobs::live::FeedSettings;
 use crate::jobs::snowflake_tasks::{self, KeyInfo, Task, TaskReport};
 use crate::snowflake::config::{self, ConnectionConfig, Explicit, Inputs, Secret};
 use crate::snowflake::setup::{self, Variant};
@@ -173,6 +174,58 @@ impl SnowflakeTab {
             in_flight: 4,
             create_objects: Some(fields.variant()),
         })
+    }
+
+    /// The live feed's settings when the user turns it on: `Err` says what is missing.
+    pub fn feed_settings(&self, fields: &SnowflakeFields) -> Result<FeedSettings, String> {
+        let cfg = self.resolved(fields)?;
+        let api = cfg
+            .api_settings(RetryPolicy::default())
+            .map_err(|e| e.to_string())?;
+        let key = match (&self.key, &self.connection) {
+            (Some(k), Connection::Connected(_)) => k.key.clone(),
+            _ => return Err(
+                "connect first: press Test connection in the Snowflake tab, then turn the feed on"
+                    .into(),
+            ),
+        };
+        let names = cfg.object_names();
+        names.check().map_err(|e| e.to_string())?;
+        Ok(FeedSettings::new(api, key, names))
+    }
+
+    /// `ENABLE_SNOWPIPE_STREAMING` (environment, `.env` or `connections.toml`) asks for the
+    /// live feed; it decides only while the user has not used the Live tab's switch.
+    pub fn streaming_requested(&self, fields: &SnowflakeFields) -> bool {
+        self.resolved(fields)
+            .map(|c| c.streaming.value)
+            .unwrap_or(false)
+    }
+
+    /// Tests the connection in the background, as the button does; `false` when the
+    /// settings are incomplete (the tab then says what is missing).
+    pub fn test_connection(&mut self, ctx: &egui::Context, fields: &SnowflakeFields) -> bool {
+        if self.task.is_some() {
+            return false;
+        }
+        let settings = match self.resolved(fields) {
+            Ok(c) => c.api_settings(RetryPolicy::default()),
+            Err(e) => {
+                self.connection = Connection::Failed(e);
+                return false;
+            }
+        };
+        match settings {
+            Ok(s) => {
+                self.connection = Connection::Untested;
+                self.start(ctx, fields, Task::Test(s), "Testing the connection");
+                true
+            }
+            Err(e) => {
+                self.connection = Connection::Failed(e.to_string());
+                false
+            }
+        }
     }
 
     /// Applies the reports waiting (never blocks).
@@ -456,15 +509,9 @@ impl SnowflakeTab {
                 idle && ready,
                 egui::Button::new(RichText::new("Test connection").strong()),
             );
-            if let Some(Ok(s)) = &settings {
+            if let Some(Ok(_)) = &settings {
                 if test.clicked() {
-                    self.connection = Connection::Untested;
-                    self.start(
-                        ui.ctx(),
-                        fields,
-                        Task::Test(s.clone()),
-                        "Testing the connection",
-                    );
+                    self.test_connection(ui.ctx(), fields);
                 }
             } else if let Some(Err(e)) = &settings {
                 test.on_disabled_hover_text(e.to_string());

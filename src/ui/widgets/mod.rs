@@ -1,8 +1,9 @@
 //! Painted widgets of the live tab: district gauges, facility tiles, the event list, the
-//! sessions table and the charts. Each paints only what is visible.
+//! sessions table, the charts and the Snowflake feed row. Each paints only what is visible.
 
 pub mod charts;
 pub mod event_list;
+pub mod feed_bar;
 pub mod gauge;
 pub mod sessions;
 pub mod tile;
