@@ -31,6 +31,8 @@ pub struct ParkingApp {
     pub live: LiveTab,
     /// The Historical tab.
     pub historical: HistoricalTab,
+    /// The About window, the first-start notice and "Open data folder".
+    pub about: super::about::About,
     /// Settings are saved through eframe (off in tests).
     persist: bool,
     resume_checked: bool,
@@ -109,6 +111,7 @@ impl ParkingApp {
         ParkingApp {
             live: LiveTab::new(settings.live_speed),
             historical: HistoricalTab::new(&settings),
+            about: super::about::About::new(db.as_deref()),
             settings,
             catalog,
             db,
@@ -191,6 +194,7 @@ impl ParkingApp {
                         self.settings.tab = tab;
                     }
                 }
+                self.about.top_bar_buttons(ui, self.db.as_deref());
             });
             self.store_bar(ui);
             self.resume_banner(ui);
@@ -222,6 +226,7 @@ impl ParkingApp {
                 ui.separator();
                 ui.label(RichText::new("Snowflake: not connected").small());
             });
+            self.about.status_notice(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Live => self.live.ui(ui, &catalog),
@@ -231,6 +236,7 @@ impl ParkingApp {
             }
             Tab::Snowflake => snowflake_tab::ui(ui, &self.db_text()),
         });
+        self.about.window(&ctx, self.db.as_deref());
     }
 
     fn db_text(&self) -> String {
