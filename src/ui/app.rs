@@ -34,6 +34,8 @@ pub struct ParkingApp {
     pub historical: HistoricalTab,
     /// The Snowflake tab.
     pub snowflake: SnowflakeTab,
+    /// The About window, the first-start notice and "Open data folder".
+    pub about: super::about::About,
     /// Settings are saved through eframe (off in tests).
     persist: bool,
     resume_checked: bool,
@@ -141,6 +143,7 @@ impl ParkingApp {
             live,
             historical: HistoricalTab::new(&settings),
             snowflake,
+            about: super::about::About::new(db.as_deref()),
             settings,
             catalog,
             db,
@@ -338,6 +341,7 @@ impl ParkingApp {
                         self.settings.tab = tab;
                     }
                 }
+                self.about.top_bar_buttons(ui, self.db.as_deref());
             });
             self.store_bar(ui);
             self.resume_banner(ui);
@@ -380,6 +384,7 @@ impl ParkingApp {
                     );
                 }
             });
+            self.about.status_notice(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Live => self.live.ui(ui, &catalog),
@@ -396,6 +401,7 @@ impl ParkingApp {
                 self.snowflake.ui(ui, &mut self.settings.snowflake, &store)
             }
         });
+        self.about.window(&ctx, self.db.as_deref());
     }
 
     fn db_text(&self) -> String {

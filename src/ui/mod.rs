@@ -2,6 +2,7 @@
 //! store as the command line. The window only sends commands to jobs and renders what they
 //! report; it never simulates, writes files or touches the network itself.
 
+pub mod about;
 pub mod app;
 pub mod format;
 pub mod historical_tab;
@@ -16,18 +17,31 @@ pub use settings::{Settings, Tab};
 /// The window title.
 pub const TITLE: &str = "NYC Smart Parking IoT";
 
+/// The app icon (256 px), compiled in so the window shows it without any installed file.
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icons/parking-iot-256.png");
+
+/// The window icon decoded from [`ICON_PNG`]; `None` (eframe's default icon) if it cannot be
+/// decoded, which only a broken build could cause and which must not stop the window.
+pub fn window_icon() -> Option<eframe::egui::IconData> {
+    eframe::icon_data::from_png_bytes(ICON_PNG).ok()
+}
+
 /// Opens the window and runs it until it is closed; returns the process exit code.
 ///
 /// The glow (OpenGL 2+/GLES) renderer is used because it also works on plain software OpenGL
 /// (Mesa llvmpipe), where wgpu often finds no adapter. A machine with no usable OpenGL gets a
 /// message saying so instead of a panic.
 pub fn run_app() -> i32 {
+    let mut viewport = eframe::egui::ViewportBuilder::default()
+        .with_title(TITLE)
+        .with_app_id(about::APP_ID)
+        .with_inner_size([1400.0, 900.0])
+        .with_min_inner_size([900.0, 600.0]);
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: eframe::egui::ViewportBuilder::default()
-            .with_title(TITLE)
-            .with_app_id("parking-iot")
-            .with_inner_size([1400.0, 900.0])
-            .with_min_inner_size([900.0, 600.0]),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
@@ -71,5 +85,21 @@ pub fn window_error_message(error: &str) -> String {
         )
     } else {
         format!("could not open a window: {error}.\nThe command line works without a window: parking-iot --help")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_icon_decodes_to_a_256_pixel_square_with_transparency() {
+        let icon = window_icon().unwrap_or_else(|| panic!("the embedded icon does not decode"));
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        // The corners are transparent (rounded square) and the middle is opaque.
+        assert_eq!(icon.rgba[3], 0, "top-left corner alpha");
+        let centre = (128 * 256 + 128) * 4;
+        assert_eq!(icon.rgba[centre + 3], 255, "centre alpha");
     }
 }
