@@ -124,9 +124,9 @@ pub fn data_folder(db: &Path) -> PathBuf {
     }
 }
 
-/// Where eframe keeps the window's settings (`app.ron`) on this OS, if there is a home folder.
+/// Where the window's settings (`app.ron`) live on this OS, if there is a home folder.
 pub fn settings_folder() -> Option<PathBuf> {
-    eframe::storage_dir(APP_ID)
+    super::settings::settings_path().and_then(|f| f.parent().map(Path::to_path_buf))
 }
 
 /// Starts the OS file manager on `dir`. The returned channel reports once the opener exits;

@@ -43,6 +43,7 @@ pub fn run_app() -> i32 {
     let options = eframe::NativeOptions {
         viewport,
         renderer: eframe::Renderer::Glow,
+        persistence_path: settings::prepare_settings_file(),
         ..Default::default()
     };
     let result = eframe::run_native(

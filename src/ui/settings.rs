@@ -6,6 +6,28 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// The settings file (`app.ron`) in the OS config folder: `~/.config/parking-iot/` on Linux,
+/// `~/Library/Application Support/org.parking-iot.parking-iot/` on macOS,
+/// `%APPDATA%\\parking-iot\\parking-iot\\config\\` on Windows (`None` without a home folder).
+pub fn settings_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "parking-iot", "parking-iot")
+        .map(|d| d.config_dir().join("app.ron"))
+}
+
+/// [`settings_path`], with its folder created and, once, the settings file of earlier
+/// versions (kept in eframe's data folder) copied over. Called once, before the window opens.
+pub fn prepare_settings_file() -> Option<PathBuf> {
+    let file = settings_path()?;
+    std::fs::create_dir_all(file.parent()?).ok()?;
+    if !file.exists() {
+        if let Some(old) = eframe::storage_dir(super::about::APP_ID).map(|d| d.join("app.ron")) {
+            // Best effort: without the old file the window simply starts with defaults.
+            let _ = std::fs::copy(old, &file);
+        }
+    }
+    Some(file)
+}
+
 /// The key under which eframe stores the settings.
 pub const STORAGE_KEY: &str = "parking-iot-settings";
 
