@@ -1080,6 +1080,7 @@ fn standin_command(args: &StandInArgs) -> i32 {
         args.account, args.user
     ));
     say("  parking-iot historical --start-date 2025-01-01 --end-date 2025-01-07 --sink both --create-objects");
+    say("  parking-iot live --speed 3600 --duration 2m --sink both    (streams; the pipes come from the setup above or `parking-iot snowflake setup`)");
     say("It keeps what it receives in memory only. Ctrl-C stops it.");
     let (tx, rx) = crossbeam_channel::bounded::<()>(1);
     if ctrlc::set_handler(move || {
