@@ -15,6 +15,9 @@ use crate::jobs::historical::{self, HistoricalRequest, JobError, Notifier};
 use crate::jobs::messages::{DayProgress, Outcome, Progress, Summary};
 use crate::store::{default_db_path, StoreError};
 
+mod export_command;
+pub use export_command::ExportArgs;
+
 /// Writes a line to standard output; a reader that went away (`| head`) is not an error.
 fn say(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
@@ -60,6 +63,8 @@ pub enum Command {
     Live(LiveArgs),
     /// Snowflake: test the connection, create the objects, print the setup SQL.
     Snowflake(SnowflakeArgs),
+    /// Write the store's tables to CSV or NDJSON files (all runs, or one).
+    Export(ExportArgs),
 }
 
 /// Options of `snowflake`.
@@ -357,6 +362,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Validate(args)) => validate_command(args),
         Some(Command::Live(args)) => live_command(args),
         Some(Command::Snowflake(args)) => snowflake_command(args),
+        Some(Command::Export(args)) => export_command::export_command(args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -2,6 +2,7 @@
 //! facilities and the bookkeeping of runs. The schema is `sql/sqlite_schema.sql`.
 
 mod error;
+pub mod export;
 pub mod live_state;
 pub mod outbox;
 mod recent_events;

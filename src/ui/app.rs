@@ -185,6 +185,7 @@ impl ParkingApp {
     fn poll(&mut self) {
         self.live.poll();
         self.historical.poll();
+        self.historical.export.poll(&mut self.settings);
         self.snowflake.poll(&mut self.settings.snowflake);
         if let Some(runs) = self.live.store_runs.take() {
             if !self.resume_checked {

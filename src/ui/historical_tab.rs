@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use eframe::egui::{self, Color32, RichText, Ui};
 
+use super::export_panel::ExportPanel;
 use super::format;
 use super::settings::Settings;
 use crate::catalog::Catalog;
@@ -44,6 +45,8 @@ pub struct HistoricalTab {
     /// Where loads go when Snowflake is the destination, or what is missing (set by the
     /// window from the Snowflake tab each frame).
     pub sink: Option<Result<SnowflakeSink, String>>,
+    /// The "Export to files" panel.
+    pub export: ExportPanel,
 }
 
 /// Yesterday in New York.
@@ -107,6 +110,7 @@ impl HistoricalTab {
             unfinished: Vec::new(),
             runs: Vec::new(),
             sink: None,
+            export: ExportPanel::new(settings),
         }
     }
 
@@ -291,8 +295,10 @@ impl HistoricalTab {
         }
     }
 
-    /// On exit: cancel and wait for the day being written, so the run resumes cleanly.
+    /// On exit: cancel and wait for the day being written, so the run resumes cleanly (an
+    /// export being written stops and removes its unfinished file).
     pub fn shutdown(&mut self) {
+        self.export.cancel();
         if let Some(job) = self.job.take() {
             job.cancel.store(true, Ordering::Relaxed);
             let _ = job.thread.join();
@@ -355,6 +361,8 @@ impl HistoricalTab {
             self.progress_ui(ui);
             ui.add_space(8.0);
             self.runs_list(ui, settings);
+            ui.add_space(8.0);
+            self.export.ui(ui, settings, db.as_deref(), &self.runs);
         });
     }
 

@@ -4,6 +4,7 @@
 
 pub mod about;
 pub mod app;
+pub mod export_panel;
 pub mod format;
 pub mod historical_tab;
 pub mod live_tab;

@@ -95,6 +95,12 @@ pub struct Settings {
     pub live_feed: Option<bool>,
     /// The Snowflake tab's fields (never the passphrase).
     pub snowflake: super::snowflake_tab::SnowflakeFields,
+    /// The folder of the last export (`None`: Documents/parking-iot-export).
+    pub export_folder: Option<PathBuf>,
+    /// Export format (`csv` / `ndjson`).
+    pub export_format: String,
+    /// Exported files are gzip-compressed.
+    pub export_gzip: bool,
 }
 
 impl Default for Settings {
@@ -113,6 +119,9 @@ impl Default for Settings {
             historical_snowflake: false,
             live_feed: None,
             snowflake: Default::default(),
+            export_folder: None,
+            export_format: "csv".into(),
+            export_gzip: false,
         }
     }
 }

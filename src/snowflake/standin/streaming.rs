@@ -384,7 +384,13 @@ pub(super) fn handle(req: &Request, shared: &Shared) -> Reply {
         }
         ("POST", ["v2", "streaming", "databases", db, "schemas", schema, "pipes", last]) => {
             match last.strip_suffix(":bulk-channel-status") {
-                Some(pipe) => bulk_status(req, shared, &mut st, db, schema, pipe),
+                Some(pipe) => bulk_status(
+                    req,
+                    shared,
+                    &mut st,
+                    [*db, *schema, pipe],
+                    fault == Some(StreamFault::ResetChannel),
+                ),
                 None => refuse(404, "390404", "no such streaming endpoint in the stand-in"),
             }
         }
@@ -691,13 +697,15 @@ fn settle(st: &mut Streaming, shared: Option<&Shared>, key: &str) {
     st.committed.entry(table).or_default().extend(rows);
 }
 
+/// Answers a bulk-channel-status request. With `reset_first` (an injected channel reset that
+/// met a status request) the named channels are reset before their status is read, so the
+/// fault takes effect whichever request it lands on.
 fn bulk_status(
     req: &Request,
     shared: &Shared,
     st: &mut Streaming,
-    db: &str,
-    schema: &str,
-    pipe: &str,
+    [db, schema, pipe]: [&str; 3],
+    reset_first: bool,
 ) -> Reply {
     #[derive(serde::Deserialize)]
     struct Body {
@@ -714,6 +722,9 @@ fn bulk_status(
     let mut out = serde_json::Map::new();
     for name in body.channel_names {
         let key = [db, schema, pipe, name.as_str()].join("\u{1}");
+        if reset_first {
+            reset(st, &key);
+        }
         settle(st, Some(shared), &key);
         if let Some(c) = st.channels.get(&key) {
             out.insert(
