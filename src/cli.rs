@@ -155,6 +155,21 @@ pub struct StandInArgs {
     /// Port on 127.0.0.1 [default: any free port].
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub port: u16,
+    /// Percent of requests that meet a fault, to watch the app ride through them: SQL API
+    /// requests get 429, 500, 503, 504, dropped connections (before or after running) and
+    /// slow answers; streaming requests get 500, 503, dropped connections, expired tokens and
+    /// channel resets.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.0, value_parser = parse_percent)]
+    pub fault_rate: f64,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=50.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "'{text}' is not a fault rate: give a percent from 0 to 50, for example 5"
+        )),
+    }
 }
 
 /// Setup variant flags.
@@ -1074,6 +1089,39 @@ fn standin_command(args: &StandInArgs) -> i32 {
             ))
         }
     };
+    if args.fault_rate > 0.0 {
+        use crate::snowflake::standin::{Fault, StreamFault};
+        let per_mille = (args.fault_rate * 10.0).round() as u32;
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        standin.inject_randomly(
+            seed,
+            per_mille,
+            vec![
+                Fault::Status(429),
+                Fault::Status(500),
+                Fault::Status(503),
+                Fault::Status(504),
+                Fault::DropBefore,
+                Fault::DropAfter,
+                Fault::Slow(std::time::Duration::from_secs(2)),
+            ],
+        );
+        standin.inject_streaming_randomly(
+            seed ^ 0x5EED,
+            per_mille,
+            vec![
+                StreamFault::Status(500),
+                StreamFault::Status(503),
+                StreamFault::DropBefore,
+                StreamFault::DropAfter,
+                StreamFault::ExpireToken,
+                StreamFault::ResetChannel,
+            ],
+        );
+    }
     let url = standin.base_url();
     let port = url.rsplit(':').next().unwrap_or_default().to_string();
     say(&format!(
@@ -1087,7 +1135,13 @@ fn standin_command(args: &StandInArgs) -> i32 {
     ));
     say("  parking-iot historical --start-date 2025-01-01 --end-date 2025-01-07 --sink both --create-objects");
     say("  parking-iot live --speed 3600 --duration 2m --sink both    (streams; the pipes come from the setup above or `parking-iot snowflake setup`)");
-    say("It keeps what it receives in memory only. Ctrl-C stops it.");
+    if args.fault_rate > 0.0 {
+        say(&format!(
+            "About {}% of requests meet a fault (429, 5xx, dropped connections, slow answers, expired tokens, channel resets).",
+            args.fault_rate
+        ));
+    }
+    say("It keeps what it receives in memory only. Ctrl-C stops it and counts what arrived.");
     let (tx, rx) = crossbeam_channel::bounded::<()>(1);
     if ctrlc::set_handler(move || {
         let _ = tx.try_send(());
@@ -1097,13 +1151,60 @@ fn standin_command(args: &StandInArgs) -> i32 {
         note("Ctrl-C could not be caught here; end the process to stop the stand-in");
     }
     let _ = rx.recv();
-    for name in standin.table_names() {
-        let short = name.rsplit('.').next().unwrap_or(&name);
-        if let Some(table) = standin.table(short) {
-            say(&format!("{name}: {} rows received", table.rows.len()));
-        }
+    for line in standin_summary(&standin) {
+        say(&line);
     }
     EXIT_OK
+}
+
+/// What the stand-in received, table by table: rows loaded over the SQL API and rows committed
+/// over Snowpipe Streaming, each with the number of distinct ids, so a user sees at a glance
+/// that nothing arrived twice.
+fn standin_summary(standin: &crate::snowflake::standin::StandIn) -> Vec<String> {
+    let mut lines = Vec::new();
+    for name in standin.table_names() {
+        let short = name.rsplit('.').next().unwrap_or(&name).to_string();
+        let Some(table) = standin.table(&short) else {
+            continue;
+        };
+        let key = table.columns.first().cloned().unwrap_or_default();
+        let distinct: std::collections::HashSet<&Option<String>> =
+            table.rows.iter().filter_map(|r| r.first()).collect();
+        let mut line = format!(
+            "{name}: {} rows loaded ({} distinct {key})",
+            table.rows.len(),
+            distinct.len()
+        );
+        let streamed = standin.streamed_rows(&short);
+        if !streamed.is_empty() {
+            let ids: std::collections::HashSet<String> = streamed
+                .iter()
+                .map(|r| r.get(&key).map(|v| v.to_string()).unwrap_or_default())
+                .collect();
+            // Sessions stream once as active and once as completed: changes, not duplicates.
+            line.push_str(&if key == "SESSION_ID" {
+                format!(
+                    ", {} session changes streamed ({} sessions)",
+                    streamed.len(),
+                    ids.len()
+                )
+            } else {
+                format!(
+                    ", {} rows streamed ({} distinct {key})",
+                    streamed.len(),
+                    ids.len()
+                )
+            });
+        }
+        lines.push(line);
+    }
+    let sql = standin.stats();
+    let st = standin.streaming_stats();
+    lines.push(format!(
+        "SQL API: {} requests, {} statements run, {} retries answered from the requestId cache, {} faults injected; streaming: {} appends, {} rows committed, {} faults injected",
+        sql.posts, sql.executed, sql.deduplicated, sql.faults, st.appends, st.rows_committed, st.faults
+    ));
+    lines
 }
 
 #[cfg(test)]

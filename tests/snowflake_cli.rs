@@ -601,3 +601,82 @@ fn the_standin_command_serves_the_key_it_was_given() {
         text(&bad)
     );
 }
+
+#[test]
+fn the_standin_command_injects_faults_and_counts_what_arrived_once() {
+    use std::io::{BufRead, Read};
+    let (dir, good, _) = workdir();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .current_dir(dir.path())
+        .args(["snowflake", "standin", "--key"])
+        .arg(&good)
+        .args([
+            "--account",
+            ACCOUNT,
+            "--user",
+            "loader",
+            "--fault-rate",
+            "15",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("read");
+    let port = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let db = dir.path().join("faults.db");
+    let load = Command::new(BIN)
+        .env_clear()
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("SNOWFLAKE_HOME", dir.path())
+        .env("SNOWFLAKE_ACCOUNT", ACCOUNT)
+        .env("SNOWFLAKE_USER", "loader")
+        .env("PRIVATE_KEY_PATH", &good)
+        .env("SNOWFLAKE_HOST", "127.0.0.1")
+        .env("SNOWFLAKE_PORT", &port)
+        .env("SNOWFLAKE_PROTOCOL", "http")
+        .args(RANGE)
+        .arg("300")
+        .arg("--db")
+        .arg(&db)
+        .args(["--sink", "both", "--create-objects"])
+        .output()
+        .expect("run");
+    // Ctrl-C makes the stand-in print what it received.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let _ = child.wait();
+    assert_eq!(load.status.code(), Some(0), "{:?}", text(&load));
+    let events = local_ids(&db, "SELECT event_id FROM parking_events").len();
+    let sessions = local_ids(&db, "SELECT session_id FROM parking_sessions").len();
+    assert!(
+        rest.contains(&format!(
+            "PARKING_EVENTS: {events} rows loaded ({events} distinct EVENT_ID)"
+        )),
+        "{rest}"
+    );
+    assert!(
+        rest.contains(&format!(
+            "PARKING_SESSIONS: {sessions} rows loaded ({sessions} distinct SESSION_ID)"
+        )),
+        "{rest}"
+    );
+    let faults: u64 = rest
+        .split("requestId cache, ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no fault count in {rest}"));
+    assert!(faults > 0, "faults were injected: {rest}");
+}
