@@ -7,7 +7,7 @@ mod snowflake_support;
 mod ui_support;
 
 use egui_kittest::kittest::Queryable;
-use parking_iot::snowflake::standin::{StandIn, StandInConfig};
+use parking_iot::snowflake::standin::{Fault, StandIn, StandInConfig};
 use parking_iot::ui::settings::{Settings, Tab};
 use parking_iot::ui::snowflake_tab::{Connection, SnowflakeFields, NOT_CONNECTED};
 use parking_iot::ui::ParkingApp;
@@ -129,6 +129,18 @@ fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
     }
     step_for(&mut h, 2);
     h.get_by_label_contains("into PARKING_IOT.RAW_DATA at http://127.0.0.1:");
+    // The load rides through the faults Snowflake can answer with.
+    s.inject_randomly(
+        23,
+        150,
+        vec![
+            Fault::Status(429),
+            Fault::Status(503),
+            Fault::Status(504),
+            Fault::DropBefore,
+            Fault::DropAfter,
+        ],
+    );
     h.get_by_label("Start").click();
     step_until(&mut h, "the end of the run", |app| {
         app.historical.outcome.is_some() && !app.historical.is_running()
@@ -138,8 +150,19 @@ fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
     let db = dir.path().join("store.db");
     let local = count(&db, "SELECT count(*) FROM parking_events");
     assert!(local > 4_000, "{local} events");
-    let remote = s.table("PARKING_EVENTS").expect("table").rows.len() as i64;
-    assert_eq!(remote, local, "Snowflake holds exactly the local events");
+    let remote = s.table("PARKING_EVENTS").expect("table").rows;
+    let distinct: std::collections::HashSet<_> = remote.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(
+        remote.len() as i64,
+        local,
+        "Snowflake holds exactly the local events"
+    );
+    assert_eq!(distinct.len() as i64, local, "none twice");
+    assert!(
+        s.stats().faults > 0,
+        "faults were injected: {:?}",
+        s.stats()
+    );
     assert_eq!(
         s.table("PARKING_SESSIONS").expect("table").rows.len() as i64,
         count(&db, "SELECT count(*) FROM parking_sessions")

@@ -154,17 +154,21 @@ impl ExportPanel {
                         });
                         ui.end_row();
 
-                        ui.label("Rows");
+                        let rows_label = ui.label("Rows");
                         let shown = match &self.run {
                             None => "All runs".to_string(),
                             Some(id) => run_label(runs, id),
                         };
-                        egui::ComboBox::from_id_salt("export_run").selected_text(shown).show_ui(ui, |ui| {
-                            ui.selectable_value(&mut self.run, None, "All runs");
-                            for r in runs {
-                                ui.selectable_value(&mut self.run, Some(r.run_id.clone()), run_label(runs, &r.run_id));
-                            }
-                        });
+                        egui::ComboBox::from_id_salt("export_run")
+                            .selected_text(shown)
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(&mut self.run, None, "All runs");
+                                for r in runs {
+                                    ui.selectable_value(&mut self.run, Some(r.run_id.clone()), run_label(runs, &r.run_id));
+                                }
+                            })
+                            .response
+                            .labelled_by(rows_label.id);
                         ui.end_row();
 
                         ui.label("Format");
