@@ -586,6 +586,11 @@ fn feed_line(f: &crate::jobs::live::FeedStatus) -> String {
         f.rows_committed,
         f.backlog_rows
     );
+    // After faults, rows Snowflake dropped before committing them were sent again: say so, or
+    // "sent" above "committed" with nothing left reads like a loss.
+    if f.rows_sent > f.rows_committed + f.backlog_rows {
+        line.push_str(" (sent counts resends)");
+    }
     if let Some(l) = f.latency {
         line.push_str(&format!(", latency {:.1} s", l.as_secs_f64()));
     }
@@ -1152,6 +1157,8 @@ fn standin_command(args: &StandInArgs) -> i32 {
         note("Ctrl-C could not be caught here; end the process to stop the stand-in");
     }
     let _ = rx.recv();
+    // Counting a few hundred thousand rows takes a moment: say what is happening meanwhile.
+    say("stopping; counting what arrived ...");
     for line in standin_summary(&standin) {
         say(&line);
     }
@@ -1171,12 +1178,14 @@ fn standin_summary(standin: &crate::snowflake::standin::StandIn) -> Vec<String> 
         let key = table.columns.first().cloned().unwrap_or_default();
         let distinct: std::collections::HashSet<&Option<String>> =
             table.rows.iter().filter_map(|r| r.first()).collect();
+        let streamed = standin.streamed_rows(&short);
+        // The table holds both kinds of arrival; what did not stream came over the SQL API.
+        let loaded = table.rows.len().saturating_sub(streamed.len());
         let mut line = format!(
-            "{name}: {} rows loaded ({} distinct {key})",
+            "{name}: {} rows, {} distinct {key}: {loaded} loaded over the SQL API",
             table.rows.len(),
             distinct.len()
         );
-        let streamed = standin.streamed_rows(&short);
         if !streamed.is_empty() {
             let ids: std::collections::HashSet<String> = streamed
                 .iter()
@@ -1191,7 +1200,7 @@ fn standin_summary(standin: &crate::snowflake::standin::StandIn) -> Vec<String> 
                 )
             } else {
                 format!(
-                    ", {} rows streamed ({} distinct {key})",
+                    ", {} streamed ({} distinct {key})",
                     streamed.len(),
                     ids.len()
                 )

@@ -662,13 +662,13 @@ fn the_standin_command_injects_faults_and_counts_what_arrived_once() {
     let sessions = local_ids(&db, "SELECT session_id FROM parking_sessions").len();
     assert!(
         rest.contains(&format!(
-            "PARKING_EVENTS: {events} rows loaded ({events} distinct EVENT_ID)"
+            "PARKING_EVENTS: {events} rows, {events} distinct EVENT_ID: {events} loaded over the SQL API"
         )),
         "{rest}"
     );
     assert!(
         rest.contains(&format!(
-            "PARKING_SESSIONS: {sessions} rows loaded ({sessions} distinct SESSION_ID)"
+            "PARKING_SESSIONS: {sessions} rows, {sessions} distinct SESSION_ID: {sessions} loaded over the SQL API"
         )),
         "{rest}"
     );

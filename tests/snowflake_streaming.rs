@@ -377,6 +377,57 @@ fn random_faults_and_channel_resets_lose_and_double_nothing() {
 }
 
 #[test]
+fn a_channel_reset_keeps_what_snowflake_had_committed() {
+    let s = standin();
+    s.configure_streaming(|c| c.commit_lag = Duration::from_millis(50));
+    let mut c = IngestClient::new(settings(&s), Arc::new(key_pair()), Duration::from_secs(5))
+        .expect("client");
+    let opened = c.open_channel("PARKING_EVENTS_PIPE", "R1").expect("open");
+    let body = b"{\"EVENT_ID\":\"a1\"}\n{\"EVENT_ID\":\"a2\"}\n".to_vec();
+    let next = c
+        .append(
+            "PARKING_EVENTS_PIPE",
+            "R1",
+            &opened.continuation_token,
+            "1",
+            body,
+            false,
+        )
+        .expect("append");
+    // Past the commit lag, with no request in between: the reset is the first to see it.
+    std::thread::sleep(Duration::from_millis(200));
+    s.inject_streaming([StreamFault::ResetChannel]);
+    let status = c
+        .bulk_status("PARKING_EVENTS_PIPE", &["R1"])
+        .expect("status");
+    assert_eq!(status["R1"].committed_offset.as_deref(), Some("1"));
+    let ids: Vec<String> = s
+        .streamed_rows("PARKING_EVENTS")
+        .iter()
+        .filter_map(|r| r["EVENT_ID"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids, vec!["a1", "a2"], "committed rows survive the reset");
+    let table = s.table("PARKING_EVENTS").expect("table");
+    assert_eq!(table.rows.len(), 2, "and are in the table");
+    // The old token went stale with the reset.
+    let err = c
+        .append(
+            "PARKING_EVENTS_PIPE",
+            "R1",
+            &next,
+            "2",
+            b"{\"EVENT_ID\":\"a3\"}\n".to_vec(),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(codes::STALE_CONTINUATION_TOKEN_SEQUENCER),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_stale_continuation_token_is_recovered() {
     let s = standin();
     let dir = tempfile::tempdir().expect("tempdir");

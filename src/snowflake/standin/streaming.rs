@@ -358,7 +358,7 @@ pub(super) fn handle(req: &Request, shared: &Shared) -> Reply {
         ) => {
             let key = [*db, *schema, *pipe, *channel].join("\u{1}");
             if fault == Some(StreamFault::ResetChannel) {
-                reset(&mut st, &key);
+                reset(&mut st, shared, &key);
             }
             if req.method == "PUT" {
                 open(shared, &mut st, db, schema, pipe, &key, channel)
@@ -378,7 +378,7 @@ pub(super) fn handle(req: &Request, shared: &Shared) -> Reply {
         ) => {
             let key = [*db, *schema, *pipe, *channel].join("\u{1}");
             if fault == Some(StreamFault::ResetChannel) {
-                reset(&mut st, &key);
+                reset(&mut st, shared, &key);
             }
             append(req, shared, &mut st, &key)
         }
@@ -467,8 +467,10 @@ fn pipe_table(shared: &Shared, db: &str, schema: &str, pipe: &str) -> Option<Str
     state.tables.contains_key(&key).then_some(key)
 }
 
-fn reset(st: &mut Streaming, key: &str) {
-    settle(st, None, key);
+/// Resets a channel as another opener would: what Snowflake has committed stays (and lands in
+/// the table first), what it has not is dropped, and the sequencer moves on.
+fn reset(st: &mut Streaming, shared: &Shared, key: &str) {
+    settle(st, shared, key);
     if let Some(c) = st.channels.get_mut(key) {
         c.sequencer += 1;
         let dropped: usize = c.pending.drain(..).map(|b| b.rows.len()).sum();
@@ -492,7 +494,7 @@ fn open(
             &format!("Pipe {db}.{schema}.{pipe} does not exist or not authorized."),
         );
     }
-    settle(st, Some(shared), key);
+    settle(st, shared, key);
     st.stats.opens += 1;
     let c = st.channels.entry(key.to_string()).or_insert(Channel {
         sequencer: 0,
@@ -541,7 +543,7 @@ fn append(req: &Request, shared: &Shared, st: &mut Streaming, key: &str) -> Repl
             "Content-Type must be application/x-ndjson",
         );
     }
-    settle(st, Some(shared), key);
+    settle(st, shared, key);
     let Some(c) = st.channels.get(key) else {
         return refuse(
             404,
@@ -638,9 +640,8 @@ fn append(req: &Request, shared: &Shared, st: &mut Streaming, key: &str) -> Repl
     answer(200, json!({ "next_continuation_token": token }))
 }
 
-/// Commits the batches of a channel whose lag has passed; with `shared`, their rows also land
-/// in the pipe's table.
-fn settle(st: &mut Streaming, shared: Option<&Shared>, key: &str) {
+/// Commits the batches of a channel whose lag has passed: their rows land in the pipe's table.
+fn settle(st: &mut Streaming, shared: &Shared, key: &str) {
     let now = Instant::now();
     let Some(c) = st.channels.get_mut(key) else {
         return;
@@ -664,34 +665,31 @@ fn settle(st: &mut Streaming, shared: Option<&Shared>, key: &str) {
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
     );
-    let table = shared
-        .and_then(|s| pipe_table(s, db, schema, pipe))
-        .unwrap_or_else(|| [db, schema, pipe].join("\u{1}"));
+    let table =
+        pipe_table(shared, db, schema, pipe).unwrap_or_else(|| [db, schema, pipe].join("\u{1}"));
     let n: usize = done.iter().map(|b| b.rows.len()).sum();
     st.stats.rows_committed += n as u64;
     let rows: Vec<serde_json::Value> = done.into_iter().flat_map(|b| b.rows).collect();
-    if let Some(shared) = shared {
-        let mut state = lock(&shared.state);
-        if let Some(t) = state.tables.get_mut(&table) {
-            for r in &rows {
-                let row = t
-                    .columns
-                    .iter()
-                    .map(|col| {
-                        let v = r.as_object().and_then(|o| {
-                            o.iter()
-                                .find(|(k, _)| k.eq_ignore_ascii_case(col))
-                                .map(|(_, v)| v)
-                        });
-                        match v {
-                            None | Some(serde_json::Value::Null) => None,
-                            Some(serde_json::Value::String(s)) => Some(s.clone()),
-                            Some(other) => Some(other.to_string()),
-                        }
-                    })
-                    .collect();
-                t.rows.push(row);
-            }
+    let mut state = lock(&shared.state);
+    if let Some(t) = state.tables.get_mut(&table) {
+        for r in &rows {
+            let row = t
+                .columns
+                .iter()
+                .map(|col| {
+                    let v = r.as_object().and_then(|o| {
+                        o.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(col))
+                            .map(|(_, v)| v)
+                    });
+                    match v {
+                        None | Some(serde_json::Value::Null) => None,
+                        Some(serde_json::Value::String(s)) => Some(s.clone()),
+                        Some(other) => Some(other.to_string()),
+                    }
+                })
+                .collect();
+            t.rows.push(row);
         }
     }
     st.committed.entry(table).or_default().extend(rows);
@@ -723,9 +721,9 @@ fn bulk_status(
     for name in body.channel_names {
         let key = [db, schema, pipe, name.as_str()].join("\u{1}");
         if reset_first {
-            reset(st, &key);
+            reset(st, shared, &key);
         }
-        settle(st, Some(shared), &key);
+        settle(st, shared, &key);
         if let Some(c) = st.channels.get(&key) {
             out.insert(
                 name.clone(),
