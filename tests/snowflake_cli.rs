@@ -548,6 +548,48 @@ fn a_first_load_with_create_objects_needs_no_separate_setup() {
 }
 
 #[test]
+fn a_load_refused_for_missing_tables_loads_once_they_exist() {
+    let s = standin();
+    let (dir, good, _) = workdir();
+    let db = dir.path().join("refused.db");
+    let load = || {
+        bin(dir.path(), &s, &good)
+            .args(&RANGE[..4])
+            .arg("2025-03-02")
+            .args(&RANGE[5..])
+            .arg("500")
+            .arg("--db")
+            .arg(&db)
+            .args(["--sink", "both"])
+            .output()
+            .expect("run")
+    };
+    let first = load();
+    let (stdout, stderr) = text(&first);
+    assert_eq!(first.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    // The user does what the message says: creates the objects, runs the same command again.
+    let setup = bin(dir.path(), &s, &good)
+        .args(["snowflake", "setup"])
+        .output()
+        .expect("setup");
+    assert_eq!(setup.status.code(), Some(0), "{:?}", text(&setup));
+    let again = load();
+    let (stdout, stderr) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        remote_ids(&s, "PARKING_EVENTS"),
+        local_ids(&db, "SELECT event_id FROM parking_events")
+    );
+    assert_eq!(
+        remote_ids(&s, "PARKING_SESSIONS"),
+        local_ids(&db, "SELECT session_id FROM parking_sessions")
+    );
+    assert_eq!(s.table("PARKING_FACILITIES").expect("t").rows.len(), 50);
+}
+
+#[test]
 fn the_standin_command_serves_the_key_it_was_given() {
     use std::io::BufRead;
     let (dir, good, _) = workdir();

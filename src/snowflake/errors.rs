@@ -114,6 +114,19 @@ pub enum SnowflakeError {
 }
 
 impl SnowflakeError {
+    /// Whether Snowflake answered that it did not run the statement (refused or failed it):
+    /// then sending it again cannot double anything.
+    pub fn statement_did_not_run(&self) -> bool {
+        matches!(
+            self,
+            SnowflakeError::Sql { .. }
+                | SnowflakeError::BadRequest { .. }
+                | SnowflakeError::TooLarge { .. }
+                | SnowflakeError::Forbidden { .. }
+                | SnowflakeError::Auth { .. }
+        )
+    }
+
     /// Whether the same request may succeed when sent again (429, 5xx, network, timeouts).
     pub fn is_transient(&self) -> bool {
         matches!(

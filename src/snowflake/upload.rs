@@ -116,6 +116,15 @@ pub fn request_id(target: &str, run_id: &str, tbl: &str, day: u32, chunk: u32) -
     uuid_text(bytes, 8)
 }
 
+/// The requestId a batch takes after Snowflake refused it under `previous` (deterministic, so
+/// a crash between the refusal and its bookkeeping cannot make two ids for one attempt).
+pub fn next_request_id(previous: &str) -> String {
+    let digest = Sha256::digest(format!("parking-iot/1|refused|{previous}"));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid_text(bytes, 8)
+}
+
 /// How a load is done.
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
@@ -452,13 +461,17 @@ impl<'a> Uploader<'a> {
         chunks
     }
 
-    /// Sends chunks, `in_flight` at a time; `on_ack` runs on this thread for each acknowledged
-    /// chunk. On the first failure no new chunk starts; those in flight finish and are reported.
+    /// Sends chunks, `in_flight` at a time; `on_answer` runs on this thread for each chunk
+    /// Snowflake answered (acknowledged, or refused for good). On the first failure no new
+    /// chunk starts; those in flight finish and are reported.
     pub fn send(
         &self,
         chunks: Vec<(Chunk, bool)>,
         cancel: &AtomicBool,
-        mut on_ack: impl FnMut(&Chunk, &QueryResult) -> Result<(), UploadError>,
+        mut on_answer: impl FnMut(
+            &Chunk,
+            Result<&QueryResult, &SnowflakeError>,
+        ) -> Result<(), UploadError>,
     ) -> Result<UploadStats, UploadError> {
         let queue = Mutex::new(chunks.into_iter().collect::<VecDeque<_>>());
         let failed = AtomicBool::new(false);
@@ -496,12 +509,15 @@ impl<'a> Uploader<'a> {
                         stats.statements += 1;
                         stats.rows += chunk.rows as u64;
                         stats.retries += r.attempts.saturating_sub(1) as u64;
-                        if let Err(e) = on_ack(&chunk, &r) {
+                        if let Err(e) = on_answer(&chunk, Ok(&r)) {
                             failed.store(true, Ordering::Relaxed);
                             first_error.get_or_insert(e);
                         }
                     }
                     Err(e) => {
+                        if let Err(bookkeeping) = on_answer(&chunk, Err(&e)) {
+                            first_error.get_or_insert(bookkeeping);
+                        }
                         first_error.get_or_insert(e.into());
                     }
                 }
@@ -528,18 +544,34 @@ impl<'a> Uploader<'a> {
         let states = store.snowflake_batch_states(run_id, &self.target, day)?;
         let mut todo = Vec::new();
         let mut skipped = 0;
-        for c in chunks {
+        for mut c in chunks {
             match states.get(&(c.tbl.to_string(), c.chunk)) {
-                Some(BatchState::Acked) => skipped += 1,
-                Some(BatchState::Sent) => todo.push((c, true)),
+                Some((BatchState::Acked, _)) => skipped += 1,
+                Some((BatchState::Sent, stored_id)) => {
+                    // The requestId it went out with last (a refused batch gets a new one).
+                    c.request_id = stored_id.clone();
+                    todo.push((c, true))
+                }
                 None => todo.push((c, false)),
             }
         }
         let keys: Vec<BatchKey> = todo.iter().map(|(c, _)| c.key()).collect();
         store.snowflake_mark_sent(run_id, &self.target, &keys)?;
         let target = self.target.clone();
-        let mut stats = self.send(todo, cancel, |chunk, _| {
-            store.snowflake_mark_acked(run_id, &target, &chunk.key())?;
+        let mut stats = self.send(todo, cancel, |chunk, answer| {
+            match answer {
+                Ok(_) => store.snowflake_mark_acked(run_id, &target, &chunk.key())?,
+                // The statement did not run, so sending it again is new work: under the same
+                // requestId Snowflake may answer from its cache with the same refusal, and the
+                // rerun the message advises (after `snowflake setup`, say) would never load.
+                Err(e) if e.statement_did_not_run() => store.snowflake_rekey_batch(
+                    run_id,
+                    &target,
+                    &chunk.key(),
+                    &next_request_id(&chunk.request_id),
+                )?,
+                Err(_) => {}
+            }
             Ok(())
         })?;
         stats.skipped = skipped;

@@ -128,14 +128,14 @@ impl Store {
         run_id: &str,
         target: &str,
         day: u32,
-    ) -> Result<HashMap<(String, u32), BatchState>, StoreError> {
+    ) -> Result<HashMap<(String, u32), (BatchState, String)>, StoreError> {
         self.sf_init()?;
         let path = self.path().to_path_buf();
         let err = |e| StoreError::from_sqlite(&path, e);
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT tbl, chunk, status FROM snowflake_batches WHERE run_id = ?1 AND target = ?2 AND day = ?3",
+                "SELECT tbl, chunk, status, request_id FROM snowflake_batches WHERE run_id = ?1 AND target = ?2 AND day = ?3",
             )
             .map_err(err)?;
         let rows = stmt
@@ -144,18 +144,19 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)? as u32,
                     r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
                 ))
             })
             .map_err(err)?;
         let mut out = HashMap::new();
         for row in rows {
-            let (tbl, chunk, status) = row.map_err(err)?;
+            let (tbl, chunk, status, request_id) = row.map_err(err)?;
             let state = if status == "acked" {
                 BatchState::Acked
             } else {
                 BatchState::Sent
             };
-            out.insert((tbl, chunk), state);
+            out.insert((tbl, chunk), (state, request_id));
         }
         Ok(out)
     }
@@ -194,6 +195,28 @@ impl Store {
             }
         }
         tx.commit().map_err(err)
+    }
+
+    /// Gives a batch that Snowflake refused (the statement did not run) the requestId its next
+    /// attempt goes out with.
+    pub fn snowflake_rekey_batch(
+        &mut self,
+        run_id: &str,
+        target: &str,
+        batch: &BatchKey,
+        request_id: &str,
+    ) -> Result<(), StoreError> {
+        self.sf_init()?;
+        let path = self.path().to_path_buf();
+        let now = time_string(chrono::Utc::now().timestamp_millis());
+        self.conn()
+            .execute(
+                "UPDATE snowflake_batches SET request_id = ?6, updated_at = ?7
+                 WHERE run_id = ?1 AND target = ?2 AND tbl = ?3 AND day = ?4 AND chunk = ?5 AND status = 'sent'",
+                params![run_id, target, batch.tbl, batch.day as i64, batch.chunk as i64, request_id, now],
+            )
+            .map(|_| ())
+            .map_err(|e| StoreError::from_sqlite(&path, e))
     }
 
     /// Marks one batch as acknowledged by Snowflake.
