@@ -645,6 +645,11 @@ fn live_command(args: LiveArgs) -> i32 {
             ));
         }
     }
+    // Checked before anything runs, as `historical` does: a folder, a file that is not a
+    // store, or a store of another catalog is refused, and nothing in it changes.
+    if let Err(e) = crate::store::Store::open(&db).and_then(|mut s| s.write_facilities(&catalog)) {
+        return usage_error(&e.to_string());
+    }
     let feed = match args.sink {
         SinkArg::Local => None,
         SinkArg::Snowflake | SinkArg::Both => match snowflake_connect(&args.conn) {

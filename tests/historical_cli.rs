@@ -393,6 +393,28 @@ fn a_database_keeps_the_facilities_of_its_catalog() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("facilities of another catalog"));
+    // The live simulator refuses it the same way, before it runs, and writes nothing.
+    let count = |sql: &str| -> i64 {
+        rusqlite::Connection::open(&db)
+            .expect("open")
+            .query_row(sql, [], |r| r.get(0))
+            .expect("count")
+    };
+    let events_before = count("SELECT count(*) FROM parking_events");
+    let live = Command::new(BIN)
+        .args(["live", "--duration", "2s", "--speed", "3600", "--db"])
+        .arg(&db)
+        .arg("--catalog")
+        .arg(&other)
+        .output()
+        .expect("live");
+    assert_eq!(live.status.code(), Some(2), "{live:?}");
+    assert!(String::from_utf8_lossy(&live.stderr).contains("facilities of another catalog"));
+    assert_eq!(count("SELECT count(*) FROM parking_events"), events_before);
+    assert_eq!(
+        count("SELECT count(*) FROM parking_facilities WHERE total_spots = 20"),
+        0
+    );
     // The same catalog with only a comment added is the same catalog: the run is recognised.
     let commented = dir.path().join("commented.toml");
     std::fs::write(

@@ -365,7 +365,9 @@ impl Runner {
         let mut saved = None;
         let mut store_runs = None;
         if let Some(db) = &cfg.db {
-            match Store::open(db) {
+            // A store holding another catalog's facilities is left alone: its rows were named
+            // and priced by those, and mixing in this catalog's would corrupt it.
+            match Store::open(db).and_then(|mut s| s.write_facilities(&catalog).map(|_| s)) {
                 Ok(mut s) => {
                     store_runs = s.runs().ok();
                     match s.load_live_state(&catalog) {
