@@ -1,8 +1,9 @@
 //! Exporting the store's tables to files: CSV (RFC 4180, a header line) or NDJSON (one JSON
 //! object a line), optionally gzip-compressed, one file per table. The three tables are read
 //! in one read transaction, so an export taken while the live simulator writes is one
-//! consistent snapshot. Each file is written under a `.partial` name and renamed when
-//! complete: a file with its final name is always whole.
+//! consistent snapshot. The files are written under `.partial` names and renamed only when all
+//! of them are complete: a failed or cancelled export changes nothing in the folder, so an
+//! earlier export there is never left mixed with a part of this one.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -90,7 +91,7 @@ pub enum ExportError {
         reason: String,
     },
     /// Writing a file failed (a full disk, for example).
-    #[error("cannot write {path}: {reason}; the files finished before it are complete, this one was removed")]
+    #[error("cannot write {path}: {reason}; nothing in the folder was changed (an earlier export there is intact)")]
     Write {
         /// The file.
         path: PathBuf,
@@ -98,7 +99,7 @@ pub enum ExportError {
         reason: String,
     },
     /// Stopped on request.
-    #[error("export cancelled; the files finished before it are complete, the one being written was removed")]
+    #[error("export cancelled; nothing in the folder was changed")]
     Cancelled,
 }
 
@@ -132,7 +133,13 @@ pub fn export(
     })?;
     // One read transaction: the three files show the same moment of a store being written.
     conn.execute_batch("BEGIN").map_err(err)?;
-    let mut files = Vec::new();
+    // (table, final path, partial path, rows) of each file written so far.
+    let mut written: Vec<(&'static str, PathBuf, PathBuf, u64)> = Vec::new();
+    let discard = |written: &[(&'static str, PathBuf, PathBuf, u64)]| {
+        for (_, _, partial, _) in written {
+            let _ = std::fs::remove_file(partial);
+        }
+    };
     for (table, order) in TABLES {
         let columns = EXPECTED_COLUMNS
             .iter()
@@ -162,7 +169,13 @@ pub fn export(
         );
         let path = request.out_dir.join(&name);
         let partial = request.out_dir.join(format!("{name}.partial"));
-        let mut out = FileOut::create(&partial, request.gzip)?;
+        let mut out = match FileOut::create(&partial, request.gzip) {
+            Ok(o) => o,
+            Err(e) => {
+                discard(&written);
+                return Err(e);
+            }
+        };
         let mut line = String::with_capacity(512);
         if request.format == ExportFormat::Csv {
             line.push_str(&columns.join(","));
@@ -193,25 +206,37 @@ pub fn export(
         let finished = outcome.and_then(|()| out.finish(&partial));
         if let Err(e) = finished {
             let _ = std::fs::remove_file(&partial);
+            discard(&written);
             return Err(e);
         }
-        std::fs::rename(&partial, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            ExportError::Write {
-                path: path.clone(),
-                reason: e.to_string(),
-            }
-        })?;
         progress(table, count);
-        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        written.push((table, path, partial, count));
+    }
+    let _ = conn.execute_batch("COMMIT");
+    // Every file is whole: publish them together.
+    let mut files = Vec::new();
+    for (i, (table, path, partial, rows)) in written.iter().enumerate() {
+        if let Err(e) = std::fs::rename(partial, path) {
+            discard(&written[i..]);
+            // The message promises an unchanged folder; after a rename that is no longer so.
+            let reason = if i == 0 {
+                e.to_string()
+            } else {
+                format!("{e}; the {i} file(s) before it were already replaced")
+            };
+            return Err(ExportError::Write {
+                path: path.clone(),
+                reason,
+            });
+        }
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         files.push(ExportedFile {
             table,
-            path,
-            rows: count,
+            path: path.clone(),
+            rows: *rows,
             bytes,
         });
     }
-    let _ = conn.execute_batch("COMMIT");
     Ok(files)
 }
 
@@ -537,6 +562,60 @@ mod tests {
             .unwrap_or_default();
         assert!(e.contains("not a run id"), "{e}");
         assert!(!dir.path().join("out").exists(), "nothing was created");
+    }
+
+    #[test]
+    fn a_failed_export_leaves_an_earlier_one_in_the_folder_untouched() {
+        let (dir, db) = db_with(&[
+            "INSERT INTO parking_facilities VALUES (1, 'A', 'Queens', 5, 1.0, 10.0, 60, '', 'x')",
+        ]);
+        let out = dir.path().join("out");
+        let request = ExportRequest {
+            db: db.clone(),
+            out_dir: out.clone(),
+            format: ExportFormat::Csv,
+            run_id: None,
+            gzip: false,
+        };
+        export(&request, &AtomicBool::new(false), &mut |_, _| {})
+            .unwrap_or_else(|e| panic!("first export: {e}"));
+        let conn = Connection::open(&db).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.execute_batch(
+            "INSERT INTO parking_facilities VALUES (2, 'B', 'Bronx', 5, 1.0, 10.0, 60, '', 'x')",
+        )
+        .unwrap_or_else(|e| panic!("insert: {e}"));
+        // The last table's file cannot be created: the second export fails after writing two.
+        std::fs::create_dir(out.join("parking_sessions.csv.partial"))
+            .unwrap_or_else(|e| panic!("mkdir: {e}"));
+        let e = export(&request, &AtomicBool::new(false), &mut |_, _| {});
+        assert!(matches!(&e, Err(ExportError::Write { .. })), "{e:?}");
+        assert!(
+            e.as_ref()
+                .err()
+                .is_some_and(|e| e.to_string().contains("nothing in the folder was changed")),
+            "{e:?}"
+        );
+        let facilities = std::fs::read_to_string(out.join("parking_facilities.csv"))
+            .unwrap_or_else(|e| panic!("read: {e}"));
+        assert_eq!(
+            facilities.lines().count(),
+            2,
+            "still the first export: {facilities}"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap_or_else(|e| panic!("list: {e}"))
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                "parking_events.csv",
+                "parking_facilities.csv",
+                "parking_sessions.csv",
+                "parking_sessions.csv.partial"
+            ]
+        );
     }
 
     #[test]
