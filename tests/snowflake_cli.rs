@@ -157,6 +157,53 @@ fn bad_settings_exit_2_with_what_to_do() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+    // An account that cannot be a host name, and base URLs that cannot work, before any request.
+    for (flag, value, says) in [
+        (
+            "--account",
+            "acct@elsewhere",
+            "is not a Snowflake account identifier",
+        ),
+        (
+            "--account",
+            "my acct",
+            "is not a Snowflake account identifier",
+        ),
+        ("--base-url", "127.0.0.1:9", "is not a URL"),
+        (
+            "--base-url",
+            "http://me:hunter2@127.0.0.1:9",
+            "must not hold a user name or password",
+        ),
+    ] {
+        let out = bin(dir.path(), &s, &good)
+            .args(["snowflake", "test", flag, value])
+            .output()
+            .expect("run");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{value}: {stderr}");
+        assert!(!format!("{stdout}{stderr}").contains("hunter2"));
+    }
+    assert_eq!(s.stats().posts, 0, "nothing was sent");
+    // A .env that is not text is named, not skipped.
+    std::fs::write(
+        dir.path().join(".env"),
+        b"SNOWFLAKE_USER=loader\n\xff\xfe\n",
+    )
+    .expect("write");
+    let out = bin(dir.path(), &s, &good)
+        .args(["snowflake", "test"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out)
+            .1
+            .contains(".env: stream did not contain valid UTF-8"),
+        "{:?}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -56,6 +56,53 @@ pub fn clean_account_input(account: &str) -> String {
     s.to_string()
 }
 
+/// Checks that an account (as typed, before cleaning) can be an account identifier: letters,
+/// digits, `-`, `_` and `.` once a pasted scheme, path and domain are stripped. Anything else
+/// (a space, `@`, `;`) would make another host name, or none, out of it.
+pub fn check_account(account: &str) -> Result<(), String> {
+    let s = clean_account_input(account);
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !s.starts_with(['.', '-'])
+        && !s.ends_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the account '{}' is not a Snowflake account identifier: use the part of your Snowflake URL before .snowflakecomputing.com (letters, digits, - _ and . only), e.g. xy12345.us-east-2.aws or myorg-myaccount",
+            account.trim()
+        ))
+    }
+}
+
+/// Checks a base URL given instead of the account host: http or https, a host, an optional
+/// port, nothing else in front. A user name or password in it is refused without repeating it.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let usage = "use https://HOST[:PORT] (or http://127.0.0.1:PORT for a local stand-in)";
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|e| format!("the base URL '{}' is not a URL ({e}): {usage}", url.trim()))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "the base URL must not hold a user name or password (they would travel with every request): {usage}"
+        ));
+    }
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "the base URL '{}' uses {}: {usage}",
+            url.trim(),
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "the base URL '{}' names no host: {usage}",
+            url.trim()
+        ));
+    }
+    Ok(())
+}
+
 /// The account as it goes into the JWT `iss` and `sub` claims.
 ///
 /// Rules (`snowflake.md` §1): upper-case; a locator with region keeps only the part before the
@@ -106,6 +153,52 @@ pub fn default_base_url(account: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accounts_and_base_urls_that_cannot_work_are_refused() {
+        for good in [
+            "xy12345.us-east-2.aws",
+            "myorg-myaccount",
+            "https://myorg-myaccount.snowflakecomputing.com/console",
+            "my_org.acct",
+        ] {
+            assert_eq!(check_account(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "my acct",
+            "acct@host",
+            "acct;rm -rf",
+            "xn--\u{e9}",
+            "",
+            ".acct",
+            "acct-",
+        ] {
+            let e = check_account(bad).unwrap_err();
+            assert!(
+                e.contains("is not a Snowflake account identifier"),
+                "{bad}: {e}"
+            );
+        }
+        for good in [
+            "http://127.0.0.1:8443",
+            "https://acct.snowflakecomputing.com",
+        ] {
+            assert_eq!(check_base_url(good), Ok(()), "{good}");
+        }
+        for (bad, says) in [
+            ("notaurl", "is not a URL"),
+            ("127.0.0.1:9", "is not a URL"),
+            ("localhost:9", "uses localhost"),
+            ("ftp://host", "uses ftp"),
+            ("http://[::1", "is not a URL"),
+        ] {
+            let e = check_base_url(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        let e = check_base_url("http://user:pw@127.0.0.1:9").unwrap_err();
+        assert!(e.contains("must not hold a user name or password"), "{e}");
+        assert!(!e.contains("pw"), "{e}");
+    }
 
     #[test]
     fn spec_vectors() {

@@ -546,6 +546,12 @@ impl ConnectionConfig {
                 "no Snowflake user: pass --user (the login name) or set SNOWFLAKE_USER".into(),
             )
         })?;
+        account::check_account(&account.value)
+            .map_err(|e| SnowflakeError::Settings(format!("{e} (from {})", account.source)))?;
+        if let Some(u) = &self.base_url {
+            account::check_base_url(&u.value)
+                .map_err(|e| SnowflakeError::Settings(format!("{e} (from {})", u.source)))?;
+        }
         let base_url = self
             .effective_base_url()
             .unwrap_or_else(|| account::default_base_url(&account.value));
@@ -624,7 +630,20 @@ pub fn load(explicit: Explicit) -> Result<ConnectionConfig, SnowflakeError> {
 pub fn gather() -> Result<Inputs, SnowflakeError> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
-    let dotenv = std::fs::read_to_string(".env").ok();
+    // A .env that exists but cannot be read is named: silently skipping it would report its
+    // settings as missing.
+    let dotenv = match std::fs::read_to_string(".env") {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            let here = std::env::current_dir()
+                .map(|d| d.join(".env").display().to_string())
+                .unwrap_or_else(|_| ".env".into());
+            return Err(SnowflakeError::Settings(format!(
+                "cannot read {here}: {e}; fix it (plain UTF-8 text, NAME=value lines) or remove it"
+            )));
+        }
+    };
     let connections_toml = match connections_toml_path(&env, home.as_deref()) {
         Some(path) if path.exists() => match std::fs::read_to_string(&path) {
             Ok(text) => Some((path, text)),
