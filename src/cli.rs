@@ -1056,8 +1056,20 @@ fn snowflake_command(args: SnowflakeArgs) -> i32 {
 /// The public key a stand-in registers: a public key file, or the public half of a private one.
 fn standin_public_key(path: &std::path::Path) -> Result<rsa::RsaPublicKey, String> {
     use rsa::pkcs8::DecodePublicKey;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let not_a_key = || {
+        format!(
+            "{} is not a key file: --key takes the public key registered with ALTER USER (-----BEGIN PUBLIC KEY-----, made by `openssl rsa -in rsa_key.p8 -pubout -out rsa_key.pub`), or the private key it belongs to",
+            path.display()
+        )
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(not_a_key()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    if !text.contains("-----BEGIN PUBLIC KEY-----") && !text.contains("PRIVATE KEY-----") {
+        return Err(not_a_key());
+    }
     if text.contains("-----BEGIN PUBLIC KEY-----") {
         let start = text.find("-----BEGIN PUBLIC KEY-----").unwrap_or(0);
         return rsa::RsaPublicKey::from_public_key_pem(text[start..].trim())

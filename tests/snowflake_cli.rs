@@ -186,6 +186,20 @@ fn bad_settings_exit_2_with_what_to_do() {
         assert!(!format!("{stdout}{stderr}").contains("hunter2"));
     }
     assert_eq!(s.stats().posts, 0, "nothing was sent");
+    // The stand-in says what --key takes when given something else.
+    std::fs::write(dir.path().join("notes.txt"), "my key is somewhere\n").expect("write");
+    let out = bin(dir.path(), &s, &good)
+        .args(["snowflake", "standin", "--key", "notes.txt"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out)
+            .1
+            .contains("is not a key file: --key takes the public key"),
+        "{:?}",
+        text(&out)
+    );
     // A .env that is not text is named, not skipped.
     std::fs::write(
         dir.path().join(".env"),
