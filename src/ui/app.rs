@@ -96,10 +96,17 @@ fn resolve_db(chosen: Option<&Path>) -> Result<PathBuf, String> {
 impl ParkingApp {
     /// The app as eframe creates it: settings restored from eframe's storage.
     pub fn new(cc: &eframe::CreationContext<'_>) -> ParkingApp {
-        let mut settings: Settings = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
-            .unwrap_or_default();
+        let stored = cc.storage.and_then(|s| s.get_string(STORAGE_KEY));
+        let parsed: Option<Settings> = cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY));
+        // Settings that cannot be read are replaced by defaults when the window closes: say so
+        // now, while the file still holds them.
+        let file = super::settings::settings_path();
+        let file_has_content = file
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.len() > 0);
+        let unreadable = parsed.is_none() && (stored.is_some() || file_has_content);
+        let (mut settings, repaired) = parsed.unwrap_or_default().repaired();
         if let Some(tab) = std::env::var(TAB_ENV)
             .ok()
             .as_deref()
@@ -107,7 +114,21 @@ impl ParkingApp {
         {
             settings.tab = tab;
         }
-        Self::with_settings(settings, true)
+        let mut app = Self::with_settings(settings, true);
+        let where_ = file
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "app.ron".into());
+        if unreadable {
+            app.about.message = Some(format!(
+                "The saved settings in {where_} could not be read; the window started with the defaults (they replace that file when the window closes: copy it first to keep it)."
+            ));
+        } else if !repaired.is_empty() {
+            app.about.message = Some(format!(
+                "Saved settings in {where_} that no control can show were reset: {}.",
+                repaired.join(", ")
+            ));
+        }
+        app
     }
 
     /// The app on the database `db`, with default settings and no persistence: for tests and

@@ -103,6 +103,27 @@ pub struct Settings {
     pub export_gzip: bool,
 }
 
+impl Settings {
+    /// These settings with values no control can show (a hand-edited file: `volume: "huge"`)
+    /// put back to their defaults, and what was put back, for the window to say.
+    pub fn repaired(mut self) -> (Settings, Vec<String>) {
+        let d = Settings::default();
+        let mut fixed = Vec::new();
+        if !matches!(self.volume.as_str(), "realistic" | "original") {
+            fixed.push(format!("volume '{}' (now {})", self.volume, d.volume));
+            self.volume = d.volume.clone();
+        }
+        if !matches!(self.export_format.as_str(), "csv" | "ndjson") {
+            fixed.push(format!(
+                "export format '{}' (now {})",
+                self.export_format, d.export_format
+            ));
+            self.export_format = d.export_format.clone();
+        }
+        (self, fixed)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -123,5 +144,32 @@ impl Default for Settings {
             export_format: "csv".into(),
             export_gzip: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn values_no_control_can_show_are_reset_and_named() {
+        let hand_edited = Settings {
+            volume: "huge".into(),
+            export_format: "xls".into(),
+            seed: 7,
+            ..Settings::default()
+        };
+        let (s, fixed) = hand_edited.repaired();
+        assert_eq!(s.volume, "realistic");
+        assert_eq!(s.export_format, "csv");
+        assert_eq!(s.seed, 7, "the rest is kept");
+        assert_eq!(
+            fixed,
+            vec![
+                "volume 'huge' (now realistic)",
+                "export format 'xls' (now csv)"
+            ]
+        );
+        assert!(Settings::default().repaired().1.is_empty());
     }
 }
