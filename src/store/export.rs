@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use super::{StoreError, EXPECTED_COLUMNS};
 
@@ -265,9 +265,8 @@ fn open_read_only(db: &Path) -> Result<Connection, ExportError> {
         }
         _ => {}
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let err = |e| StoreError::from_sqlite(db, e);
-    let conn = Connection::open_with_flags(db, flags).map_err(err)?;
+    let conn = super::read_only::open_read_only(db).map_err(err)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(err)?;
     if let Some(problem) = super::schema_problem(&conn).map_err(err)? {

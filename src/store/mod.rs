@@ -5,6 +5,7 @@ mod error;
 pub mod export;
 pub mod live_state;
 pub mod outbox;
+pub mod read_only;
 mod recent_events;
 pub mod rows;
 pub mod runs;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
+use rusqlite::{Connection, ErrorCode, Row};
 
 use super::ValidateError;
 use crate::catalog::Pricing;
@@ -34,9 +34,7 @@ pub fn open(path: &Path) -> Result<Connection, ValidateError> {
         }
         Ok(_) => {}
     }
-    // One thread uses the connection: no SQLite mutex needed.
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+    let conn = crate::store::read_only::open_read_only(path).map_err(|e| classify(path, e))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(|e| classify(path, e))?;
     // A 32 MiB page cache: the event scan, the session merge and the id lookups share it.
