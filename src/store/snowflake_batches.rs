@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS snowflake_loads (
 ) WITHOUT ROWID;
 ";
 
+/// The recorded batches of a day: (table kind, chunk) to its state and the requestId it last
+/// went out with.
+pub type BatchStates = HashMap<(String, u32), (BatchState, String)>;
+
 /// The state of one batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchState {
@@ -128,7 +132,7 @@ impl Store {
         run_id: &str,
         target: &str,
         day: u32,
-    ) -> Result<HashMap<(String, u32), (BatchState, String)>, StoreError> {
+    ) -> Result<BatchStates, StoreError> {
         self.sf_init()?;
         let path = self.path().to_path_buf();
         let err = |e| StoreError::from_sqlite(&path, e);
