@@ -629,6 +629,12 @@ fn live_command(args: LiveArgs) -> i32 {
             args.speed
         ));
     }
+    if let Some(d) = args.duration.filter(|d| *d < Duration::from_secs(1)) {
+        return usage_error(&format!(
+            "--duration {} ms is shorter than a second, too short to simulate anything: use e.g. 90s, 15m or 2h",
+            d.as_millis()
+        ));
+    }
     let catalog = match load_catalog(args.catalog.as_ref()) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),

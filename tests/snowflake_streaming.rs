@@ -712,6 +712,9 @@ fn live_command_rejects_bad_input_with_clear_messages() {
         err.contains("is not a duration: use a number with s, m or h"),
         "{err}"
     );
+    let (code, err) = run(&["live", "--duration", "5ms", "--db", "x.db"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("shorter than a second"), "{err}");
     let (code, err) = run(&["live", "--speed", "0", "--db", "x.db"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--speed 0 is out of range"), "{err}");
