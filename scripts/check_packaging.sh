@@ -58,7 +58,7 @@ trap cleanup EXIT
 
 if [ "$(id -u)" = 0 ] && [ "${INSTALL:-1}" != 0 ] && command -v dpkg >/dev/null 2>&1; then
     dpkg -i "$DEB" >/dev/null || fail "dpkg -i $DEB failed (missing dependencies? apt-get install -f)"
-    dpkg -s parking-iot | grep -q "Status: install ok installed" || fail "dpkg does not list parking-iot as installed"
+    grep -q "Status: install ok installed" <<<"$(dpkg -s parking-iot)" || fail "dpkg does not list parking-iot as installed"
     PREFIX=""
     note "installed with dpkg -i"
 else
