@@ -124,11 +124,24 @@ fn start_burst_stop_and_restart_change_what_the_live_tab_shows() {
         "the dialog closed"
     );
 
-    // Restart, confirmed: the live state is cleared and the simulator begins fresh.
+    // Restart, confirmed, with the stream filtered (Manhattan, CAR_OUT): the live state is
+    // cleared and the simulator begins fresh; the filter stays and shows nothing yet.
+    h.state_mut()
+        .live
+        .set_filter(Some(0), Some(parking_iot::model::EventKind::CarOut));
+    step_for(&mut h, 2);
+    assert!(
+        h.state().live.visible_event_count() > 0,
+        "the filter shows rows"
+    );
     h.get_by_label("Restart…").click();
     step_for(&mut h, 2);
     h.get_by_label("Yes, restart").click();
     step_until(&mut h, "the restarted state", |app| app.live.epoch == 1);
+    step_for(&mut h, 3);
+    assert_eq!(h.state().live.visible_event_count(), 0);
+    h.state_mut().live.set_filter(None, None);
+    step_for(&mut h, 2);
     let app = h.state();
     assert!(app.live.events.is_empty(), "the event stream starts empty");
     assert_eq!(app.live.run_id, None, "a new run begins at the next Start");

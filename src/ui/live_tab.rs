@@ -200,6 +200,9 @@ impl LiveTab {
     fn apply(&mut self, s: LiveSnapshot) {
         if s.epoch != self.epoch {
             self.events.clear();
+            // The filtered indices point into the events just cleared.
+            self.filtered.clear();
+            self.filter_dirty = true;
             self.history.clear();
             self.list_state = EventListState::default();
             self.epoch = s.epoch;
@@ -263,6 +266,14 @@ impl LiveTab {
                 })
                 .map(|(i, _)| i as u32),
         );
+    }
+
+    /// Filters the event stream by district index and event type (`None`: all).
+    pub fn set_filter(&mut self, district: Option<usize>, kind: Option<EventKind>) {
+        self.filter_district = district;
+        self.filter_kind = kind;
+        self.filter_dirty = true;
+        self.list_state = EventListState::default();
     }
 
     /// Rows of the event stream after filtering.
@@ -510,28 +521,35 @@ impl LiveTab {
                 .and_then(|d| catalog.districts.get(d))
                 .map(|d| d.name.as_str())
                 .unwrap_or("All districts");
-            egui::ComboBox::from_label("District")
+            // Labels before their boxes, as in the other forms.
+            let district_label = ui.label("District");
+            egui::ComboBox::from_id_salt("filter_district")
                 .selected_text(district_text)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.filter_district, None, "All districts");
                     for (d, district) in catalog.districts.iter().enumerate() {
                         ui.selectable_value(&mut self.filter_district, Some(d), &district.name);
                     }
-                });
+                })
+                .response
+                .labelled_by(district_label.id);
             let kind_text = match self.filter_kind {
                 None => "All types",
                 Some(k) => k.as_str(),
             };
-            egui::ComboBox::from_label("Type")
+            let kind_label = ui.label("Type");
+            egui::ComboBox::from_id_salt("filter_kind")
                 .selected_text(kind_text)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.filter_kind, None, "All types");
                     ui.selectable_value(&mut self.filter_kind, Some(EventKind::CarIn), "CAR_IN");
                     ui.selectable_value(&mut self.filter_kind, Some(EventKind::CarOut), "CAR_OUT");
-                });
+                })
+                .response
+                .labelled_by(kind_label.id);
             if before != (self.filter_district, self.filter_kind) {
-                self.filter_dirty = true;
-                self.list_state = EventListState::default();
+                let (d, k) = (self.filter_district, self.filter_kind);
+                self.set_filter(d, k);
             }
         });
         self.refilter(catalog);
