@@ -606,6 +606,29 @@ fn a_first_load_with_create_objects_needs_no_separate_setup() {
         local_ids(&db, "SELECT event_id FROM parking_events")
     );
     assert_eq!(s.table("PARKING_FACILITIES").expect("t").rows.len(), 50);
+    // A second run into the same account loads its events and sessions, not the facilities
+    // again (each facility once, or every join on them would double).
+    let out = bin(dir.path(), &s, &good)
+        .args([
+            "historical",
+            "--start-date",
+            "2025-05-01",
+            "--end-date",
+            "2025-05-01",
+            "--volume",
+            "original",
+            "--db",
+        ])
+        .arg(&db)
+        .args(["--sink", "both"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(
+        remote_ids(&s, "PARKING_EVENTS"),
+        local_ids(&db, "SELECT event_id FROM parking_events")
+    );
+    assert_eq!(remote_ids(&s, "PARKING_FACILITIES").len(), 50);
 }
 
 #[test]

@@ -578,6 +578,30 @@ impl<'a> Uploader<'a> {
         Ok(stats)
     }
 
+    /// Whether this run's first day carries the facilities: yes when this run sent them
+    /// before (a resumed load finishes what it began), else only when the table does not
+    /// hold them yet. Facilities are the same rows for every run of a store, so a second run
+    /// loading them again would double every facility join in Snowflake.
+    fn facilities_needed(&self, store: &mut Store, run_id: &str) -> Result<bool, UploadError> {
+        let states = store.snowflake_batch_states(run_id, &self.target, 0)?;
+        if states.keys().any(|(tbl, _)| tbl == FACILITIES) {
+            return Ok(true);
+        }
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}",
+            self.names.qualified(&self.names.facilities_table)
+        );
+        let held = self
+            .api
+            .query(&sql, &[])?
+            .rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok(held < self.catalog.facilities.len() as u64)
+    }
+
     /// Loads one committed day of a run (day index from 0); on the first day the run's
     /// facilities go too. Call after the day's local commit; a day already acknowledged is
     /// skipped without a request.
@@ -606,7 +630,7 @@ impl<'a> Uploader<'a> {
             target: self.target.clone(),
         };
         let mut chunks = me.plan_day(run_id, day, events, sessions);
-        if day == 0 {
+        if day == 0 && me.facilities_needed(store, run_id)? {
             chunks.extend(me.plan_facilities(run_id));
         }
         let stats = me.load_chunks(store, run_id, day, chunks, cancel)?;
