@@ -152,7 +152,7 @@ pub struct StandInArgs {
     /// The user it answers for.
     #[arg(long, value_name = "USER", default_value = "parking_user")]
     pub user: String,
-    /// Port on 127.0.0.1 [default: any free port].
+    /// Port on 127.0.0.1 (0: any free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub port: u16,
     /// Percent of requests that meet a fault, to watch the app ride through them: SQL API

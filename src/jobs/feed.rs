@@ -573,7 +573,18 @@ impl Worker {
             StreamError::Server { .. } => (FeedState::Retrying, self.backoff),
             StreamError::Rejected { .. } => (FeedState::Error, self.backoff),
         };
-        let message = e.to_string();
+        let streamed_before = lock(&self.shared.status).rows_committed > 0;
+        let message = match &e {
+            // A connection that drops after rows went through is the network's or Snowflake's
+            // moment, not a wrong account or proxy: say so rather than repeat set-up advice.
+            StreamError::Snowflake(inner) if streamed_before => match &**inner {
+                SnowflakeError::Network { detail, .. } => {
+                    format!("the connection to Snowflake dropped ({detail}); retrying")
+                }
+                _ => e.to_string(),
+            },
+            _ => e.to_string(),
+        };
         self.set(|s| {
             s.state = state;
             s.last_error = Some(message);

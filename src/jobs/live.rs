@@ -542,7 +542,7 @@ impl Runner {
                     self.last_real = Instant::now();
                     self.last_commit = Instant::now();
                     self.log
-                        .push(format!("started at {}× ", fmt_speed(self.header.speed)));
+                        .push(format!("started at {}×", fmt_speed(self.header.speed)));
                 }
             }
             LiveCommand::Stop => {
@@ -822,8 +822,9 @@ impl Runner {
             let j = i + r.below((n_fac - i) as u64) as usize;
             order.swap(i, j);
         }
-        // Long enough to see on the tiles at any speed (20 real seconds), but between 30
-        // simulated minutes and 3 simulated hours so it stays a surge, not a new normal.
+        // 20 real seconds, to be seen on the tiles, but between 30 simulated minutes and 3
+        // simulated hours so it stays a surge, not a new normal: above 540× the cap wins (3 s
+        // at 3600×), and the surge shows in the occupancy chart afterwards.
         let duration =
             (self.header.speed * 20_000.0).clamp(30.0 * 60_000.0, 3.0 * HOUR_MS as f64) as Millis;
         let now = self.header.clock_ms;

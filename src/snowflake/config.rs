@@ -538,12 +538,12 @@ impl ConnectionConfig {
     pub fn api_settings(&self, retry: RetryPolicy) -> Result<ApiSettings, SnowflakeError> {
         let account = self.account.as_ref().ok_or_else(|| {
             SnowflakeError::Settings(
-                "no Snowflake account: pass --account (e.g. xy12345.us-east-2.aws or myorg-myaccount) or set SNOWFLAKE_ACCOUNT".into(),
+                "no Snowflake account: fill in Account on the Snowflake tab, pass --account on the command line or set SNOWFLAKE_ACCOUNT (e.g. xy12345.us-east-2.aws or myorg-myaccount)".into(),
             )
         })?;
         let user = self.user.as_ref().ok_or_else(|| {
             SnowflakeError::Settings(
-                "no Snowflake user: pass --user (the login name) or set SNOWFLAKE_USER".into(),
+                "no Snowflake user: fill in User on the Snowflake tab, pass --user on the command line or set SNOWFLAKE_USER (the login name)".into(),
             )
         })?;
         account::check_account(&account.value)
@@ -575,7 +575,7 @@ impl ConnectionConfig {
             .map(|p| p.value.as_path())
             .ok_or_else(|| {
                 SnowflakeError::Settings(
-                    "no private key file: pass --private-key PATH (rsa_key.p8) or set PRIVATE_KEY_PATH".into(),
+                    "no private key file: choose it under Private key on the Snowflake tab, pass --private-key PATH (rsa_key.p8) on the command line or set PRIVATE_KEY_PATH".into(),
                 )
             })
     }
