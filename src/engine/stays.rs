@@ -27,10 +27,26 @@ pub fn draw_stay(profile: &StayProfile, hour: u8, rng: &mut Rng) -> Millis {
         }
         u -= component.shares[period];
     }
-    let z = rng.normal();
-    let hours =
-        (chosen.median_hours * (chosen.sigma * z).exp()).clamp(chosen.min_hours, chosen.max_hours);
+    // Truncated, not clamped: clamping piled the tails onto exactly min_hours and max_hours
+    // (a spike of stays of exactly 336 h, say). The bound on redraws only matters for a
+    // component whose range holds almost none of its distribution.
+    let mut hours = chosen.median_hours;
+    for _ in 0..64 {
+        hours = chosen.median_hours * (chosen.sigma * rng.normal()).exp();
+        if (chosen.min_hours..=chosen.max_hours).contains(&hours) {
+            break;
+        }
+    }
+    let hours = hours.clamp(chosen.min_hours, chosen.max_hours);
     (hours * HOUR_MS as f64).round() as Millis
+}
+
+/// P(stay > `hours`) of a lognormal before truncation.
+fn lognormal_survival(median: f64, sigma: f64, hours: f64) -> f64 {
+    if hours <= 0.0 {
+        return 1.0;
+    }
+    0.5 * erfc((hours / median).ln() / (sigma * std::f64::consts::SQRT_2))
 }
 
 /// P(stay > `hours`) for a car that arrived in local hour `hour`.
@@ -51,7 +67,14 @@ pub fn survival(profile: &StayProfile, hour: u8, hours: f64) -> f64 {
                     0.0
                 }
             } else {
-                0.5 * erfc((hours / c.median_hours).ln() / (c.sigma * std::f64::consts::SQRT_2))
+                // The lognormal truncated to [min_hours, max_hours], as drawn.
+                let at = |h| lognormal_survival(c.median_hours, c.sigma, h);
+                let (lo, hi) = (at(c.min_hours), at(c.max_hours));
+                if lo - hi > 1e-12 {
+                    ((at(hours) - hi) / (lo - hi)).clamp(0.0, 1.0)
+                } else {
+                    at(hours)
+                }
             };
             c.shares[period] * s
         })
@@ -134,5 +157,41 @@ mod tests {
         let short = 1.0 - survival(p, 12, 3.0);
         assert!((short - 0.75).abs() < 0.02, "short visits {short}");
         assert!(survival(p, 12, 48.0) > 0.15, "multi-day trips");
+    }
+
+    #[test]
+    fn no_stay_piles_up_at_the_edges_of_its_range() {
+        let c = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let mut rng = Rng::new(5);
+        for profile in &c.stay_profiles {
+            let edges: Vec<Millis> = profile
+                .components
+                .iter()
+                .flat_map(|c| [c.min_hours, c.max_hours])
+                .map(|h| (h * HOUR_MS as f64).round() as Millis)
+                .collect();
+            let n = 50_000;
+            let mut at_edge = 0;
+            let mut over_day = 0;
+            for _ in 0..n {
+                let stay = draw_stay(profile, 12, &mut rng);
+                at_edge += usize::from(edges.contains(&stay));
+                over_day += usize::from(stay > 24 * HOUR_MS);
+            }
+            // A clamped lognormal put whole tails on the edges: hundreds of draws here.
+            assert!(
+                at_edge < 5,
+                "{}: {at_edge} stays exactly at a range edge",
+                profile.name
+            );
+            // And the survival still describes the draws.
+            let drawn = over_day as f64 / n as f64;
+            let model = survival(profile, 12, 24.0);
+            assert!(
+                (drawn - model).abs() < 0.01,
+                "{}: {drawn} vs {model}",
+                profile.name
+            );
+        }
     }
 }
