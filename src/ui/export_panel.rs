@@ -39,6 +39,9 @@ pub struct ExportPanel {
     /// How the last export ended.
     pub result: Option<Result<(PathBuf, Vec<ExportedFile>), String>>,
     opening: Option<String>,
+    /// A result just arrived: bring it into view once (the panel ends the tab, often below
+    /// the fold).
+    reveal: bool,
 }
 
 impl ExportPanel {
@@ -83,6 +86,7 @@ impl ExportPanel {
                     self.result = Some(result.map(|files| (folder, files)));
                     self.progress = None;
                     self.job = None;
+                    self.reveal = true;
                 }
             }
         }
@@ -230,7 +234,11 @@ impl ExportPanel {
                         }
                     });
                 let folder = folder.clone();
-                if ui.button("Open folder").clicked() {
+                let open = ui.button("Open folder");
+                if std::mem::take(&mut self.reveal) {
+                    open.scroll_to_me(Some(egui::Align::BOTTOM));
+                }
+                if open.clicked() {
                     self.opening = super::about::open_folder(&folder, ui.ctx()).err();
                 }
                 if let Some(e) = &self.opening {
@@ -238,9 +246,12 @@ impl ExportPanel {
                 }
             }
             Some(Err(e)) => {
-                ui.label(
+                let failed = ui.label(
                     RichText::new(format!("Export failed: {e}")).color(ui.visuals().error_fg_color),
                 );
+                if std::mem::take(&mut self.reveal) {
+                    failed.scroll_to_me(Some(egui::Align::BOTTOM));
+                }
             }
             None => {}
         }

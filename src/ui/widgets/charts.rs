@@ -70,7 +70,14 @@ pub fn occupancy_chart(
         recent(history).count(),
     );
     plot.height(height)
-        .legend(Legend::default())
+        // Small and mostly transparent: the legend sits over the top of the plot, where lines
+        // only run when garages are nearly full.
+        .legend(
+            Legend::default()
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.5)
+                .follow_insertion_order(true),
+        )
         .include_y(0.0)
         .include_y(100.0)
         .allow_drag(false)
