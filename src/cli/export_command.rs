@@ -62,8 +62,14 @@ pub fn export_command(args: ExportArgs) -> i32 {
             note(&format!("  {table}: {rows} rows…"));
         }
     };
+    // Ctrl-C stops at the next row and removes this export's partial files (a default
+    // SIGINT would leave them behind).
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        CANCEL.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
     let started = std::time::Instant::now();
-    match export::export(&request, &AtomicBool::new(false), &mut progress) {
+    match export::export(&request, &CANCEL, &mut progress) {
         Ok(files) => {
             for f in &files {
                 say(&format!(
@@ -84,7 +90,9 @@ pub fn export_command(args: ExportArgs) -> i32 {
         }
         // Files that cannot be written and a store another program holds are failures of
         // the work; everything else is input to change (exit 2).
-        Err(e @ (ExportError::Write { .. } | ExportError::Cancelled))
+        Err(
+            e @ (ExportError::Write { .. } | ExportError::Publish { .. } | ExportError::Cancelled),
+        )
         | Err(e @ ExportError::Store(StoreError::Locked(_) | StoreError::Sqlite { .. })) => {
             note(&format!("error: {e}"));
             EXIT_FAILURE

@@ -98,6 +98,17 @@ pub enum ExportError {
         /// What the system said.
         reason: String,
     },
+    /// Renaming the finished files into place failed after some were already replaced (a
+    /// file of the same name that cannot be replaced, for example).
+    #[error("cannot put {path} in place: {reason}; {replaced} of the files before it were already replaced, so the folder now mixes this export with an earlier one: remove or fix {path} and export again")]
+    Publish {
+        /// The file that could not be replaced.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+        /// Files already replaced by this export.
+        replaced: usize,
+    },
     /// Stopped on request.
     #[error("export cancelled; nothing in the folder was changed")]
     Cancelled,
@@ -218,15 +229,18 @@ pub fn export(
     for (i, (table, path, partial, rows)) in written.iter().enumerate() {
         if let Err(e) = std::fs::rename(partial, path) {
             discard(&written[i..]);
-            // The message promises an unchanged folder; after a rename that is no longer so.
-            let reason = if i == 0 {
-                e.to_string()
+            // Write promises an unchanged folder; after a rename that is no longer so.
+            return Err(if i == 0 {
+                ExportError::Write {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
             } else {
-                format!("{e}; the {i} file(s) before it were already replaced")
-            };
-            return Err(ExportError::Write {
-                path: path.clone(),
-                reason,
+                ExportError::Publish {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                    replaced: i,
+                }
             });
         }
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -615,6 +629,44 @@ mod tests {
                 "parking_sessions.csv.partial"
             ]
         );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_is_reported_as_a_mixed_folder() {
+        let (dir, db) = db_with(&[
+            "INSERT INTO parking_facilities VALUES (1, 'A', 'Queens', 5, 1.0, 10.0, 60, '', 'x')",
+        ]);
+        let out = dir.path().join("out");
+        // A folder where the events file goes: facilities are put in place, events cannot be.
+        std::fs::create_dir_all(out.join("parking_events.csv").join("inside"))
+            .unwrap_or_else(|e| panic!("mkdir: {e}"));
+        let request = ExportRequest {
+            db,
+            out_dir: out.clone(),
+            format: ExportFormat::Csv,
+            run_id: None,
+            gzip: false,
+        };
+        let e = export(&request, &AtomicBool::new(false), &mut |_, _| {});
+        match &e {
+            Err(ExportError::Publish { replaced, .. }) => assert_eq!(*replaced, 1),
+            other => panic!("{other:?}"),
+        }
+        let text = e.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains("mixes this export with an earlier one"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("nothing in the folder was changed"),
+            "{text}"
+        );
+        let partials = std::fs::read_dir(&out)
+            .unwrap_or_else(|e| panic!("list: {e}"))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .count();
+        assert_eq!(partials, 0);
     }
 
     #[test]
