@@ -411,3 +411,35 @@ fn fast_charts_sample_the_daily_cycle() {
         "largest step {max_step} of a {lo}..{hi} cycle"
     );
 }
+
+#[test]
+fn the_simulator_does_not_run_into_a_store_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bad = dir.path().join("not-a-store.db");
+    std::fs::write(&bad, vec![0x5a_u8; 8192]).unwrap_or_else(|e| panic!("{e}"));
+    // The settings say it was running when the window closed: it must not resume and throw
+    // its rows away.
+    let mut h = harness_of(ParkingApp::new_with_settings(Settings {
+        store_path: Some(bad.clone()),
+        live_running: true,
+        ..Settings::default()
+    }));
+    step_until(&mut h, "the first live snapshot", |app| app.live.ready);
+    step_for(&mut h, 5);
+    let app = h.state();
+    assert!(!app.live.running, "the simulator stays stopped");
+    assert!(
+        app.live
+            .log
+            .iter()
+            .any(|l| l.starts_with("not started:") && l.contains("not a parking-iot database")),
+        "{:?}",
+        app.live.log
+    );
+    h.get_by_label_contains("is not a parking-iot database");
+    assert_eq!(
+        std::fs::read(&bad).map(|b| b.len()).unwrap_or(0),
+        8192,
+        "the file is unchanged"
+    );
+}

@@ -519,6 +519,15 @@ impl Runner {
     fn handle(&mut self, command: LiveCommand) {
         match command {
             LiveCommand::Start => {
+                // A store was asked for but cannot be used: simulating anyway would throw the
+                // rows away, so the simulator stays stopped and says why.
+                if let (Some(_), Some(e), false) =
+                    (&self.cfg.db, &self.store_status.error, self.running)
+                {
+                    let message = format!("not started: {e}");
+                    self.log.push(message);
+                    return;
+                }
                 if !self.running {
                     if !self.registered {
                         // A fresh state starts at the moment Start is pressed, with the seed of

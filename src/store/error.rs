@@ -14,10 +14,10 @@ pub enum StoreError {
     #[error("the database {0} is locked by another program: close it (a SQLite browser, another parking-iot) and try again, or use another --db")]
     Locked(PathBuf),
     /// The file is not a SQLite database, or is damaged.
-    #[error("{0} is not a parking-iot database or is damaged: choose another --db (a new file is created if it does not exist); the file was not changed")]
+    #[error("{0} is not a parking-iot database or is damaged: choose another store file (--db on the command line, Change… in the window; a new file is created if it does not exist); the file was not changed")]
     Corrupt(PathBuf),
     /// The file or its folder cannot be written.
-    #[error("the database {0} cannot be written (read-only file or folder, or no permission): make it writable or choose another --db")]
+    #[error("the database {0} cannot be written (read-only file or folder, or no permission): make it writable or choose another store file (--db on the command line, Change… in the window)")]
     ReadOnly(PathBuf),
     /// The disk filled up.
     #[error("the disk is full while writing {0}: free some space and run the same command again; everything committed so far is kept and the run resumes")]

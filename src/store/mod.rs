@@ -222,7 +222,7 @@ impl Store {
         // Checking the tables before any pragma or DDL leaves a foreign or damaged file untouched.
         if let Some(problem) = schema_problem(&conn).map_err(err)? {
             return Err(StoreError::Run(format!(
-                "{} {problem}: choose another --db (a new file is created if it does not exist); the file was not changed",
+                "{} {problem}: choose another store file (--db on the command line, Change… in the window; a new file is created if it does not exist); the file was not changed",
                 path.display()
             )));
         }
