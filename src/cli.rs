@@ -1068,6 +1068,9 @@ fn standin_public_key(path: &std::path::Path) -> Result<rsa::RsaPublicKey, Strin
             path.display()
         )
     };
+    if let Err(reason) = crate::snowflake::keys::check_key_file(path) {
+        return Err(format!("cannot use {} as --key: {reason}", path.display()));
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(not_a_key()),

@@ -200,6 +200,39 @@ fn bad_settings_exit_2_with_what_to_do() {
         "{:?}",
         text(&out)
     );
+    // A device or an oversized file is not read (it would never end, or fill memory).
+    let big = dir.path().join("huge.p8");
+    std::fs::write(&big, vec![b'A'; 200_000]).expect("write");
+    for (key, says) in [
+        (Path::new("/dev/zero"), "not a regular file"),
+        (big.as_path(), "far more than a key"),
+    ] {
+        let out = bin(dir.path(), &s, key)
+            .args(["snowflake", "test"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+        assert!(text(&out).1.contains(says), "{:?}", text(&out));
+        let out = bin(dir.path(), &s, &good)
+            .args(["snowflake", "standin", "--key"])
+            .arg(key)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+        assert!(text(&out).1.contains(says), "{:?}", text(&out));
+    }
+    // A port without a host would have gone to the account's real host.
+    let out = bin(dir.path(), &s, &good)
+        .env_remove("SNOWFLAKE_HOST")
+        .args(["snowflake", "test"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("but no host: set SNOWFLAKE_HOST too"),
+        "{:?}",
+        text(&out)
+    );
     // A .env that is not text is named, not skipped.
     std::fs::write(
         dir.path().join(".env"),

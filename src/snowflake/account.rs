@@ -65,7 +65,8 @@ pub fn check_account(account: &str) -> Result<(), String> {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !s.starts_with(['.', '-'])
-        && !s.ends_with(['.', '-']);
+        && !s.ends_with(['.', '-'])
+        && !s.contains("..");
     if ok {
         Ok(())
     } else {
@@ -97,6 +98,13 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!(
             "the base URL '{}' names no host: {usage}",
+            url.trim()
+        ));
+    }
+    // The API paths are appended to it: a path, query or fragment would send them elsewhere.
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "the base URL '{}' has a path, query or fragment: {usage}",
             url.trim()
         ));
     }
@@ -172,6 +180,7 @@ mod tests {
             "",
             ".acct",
             "acct-",
+            "a..b",
         ] {
             let e = check_account(bad).unwrap_err();
             assert!(
@@ -191,6 +200,11 @@ mod tests {
             ("localhost:9", "uses localhost"),
             ("ftp://host", "uses ftp"),
             ("http://[::1", "is not a URL"),
+            (
+                "https://127.0.0.1:9/some/path?x=1#f",
+                "has a path, query or fragment",
+            ),
+            ("http://127.0.0.1:9?x", "has a path, query or fragment"),
         ] {
             let e = check_base_url(bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

@@ -479,6 +479,17 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// port from the environment may complete a host from `.env`).
 fn host_url(layers: &Layers<'_>) -> Result<Option<Setting<String>>, SnowflakeError> {
     let Some(host) = layers.get(ENV_HOST, &["host"]) else {
+        // A port or protocol without a host is almost always the stand-in's settings with the
+        // host forgotten: going to the account's real host instead would surprise.
+        if let Some(s) = layers
+            .get(ENV_PORT, &["port"])
+            .or_else(|| layers.get(ENV_PROTOCOL, &["protocol"]))
+        {
+            return Err(SnowflakeError::Settings(format!(
+                "a port or protocol is set ('{}', from {}) but no host: set SNOWFLAKE_HOST too (127.0.0.1 for the local stand-in), or unset SNOWFLAKE_PORT and SNOWFLAKE_PROTOCOL to use the account's own host",
+                s.value, s.source
+            )));
+        }
         return Ok(None);
     };
     let protocol = layers

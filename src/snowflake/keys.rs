@@ -94,6 +94,28 @@ impl fmt::Debug for KeyPair {
     }
 }
 
+/// The largest key file read: a 4096-bit RSA key in PEM is about 3.3 kB.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// Checks, before reading it, that `path` is a regular file of a key's size: a device, a pipe
+/// or a huge file would otherwise be read until memory runs out or wait forever.
+pub fn check_key_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        // Missing files are reported by the read, with their own message.
+        Err(_) => Ok(()),
+        Ok(m) if !m.is_file() => Err(
+            "it is not a regular file (a folder, device or pipe): choose the .p8/.pem key file"
+                .into(),
+        ),
+        Ok(m) if m.len() > MAX_KEY_FILE_BYTES => Err(format!(
+            "it holds {} bytes, far more than a key ({} at most): choose the .p8/.pem key file",
+            m.len(),
+            MAX_KEY_FILE_BYTES
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 impl KeyPair {
     /// Wraps an RSA private key, refusing keys under [`MIN_BITS`].
     pub fn from_private(private: RsaPrivateKey, source_name: &str) -> Result<KeyPair, KeyError> {
@@ -125,6 +147,9 @@ impl KeyPair {
     /// Reads a PEM key file; `passphrase` is used only for encrypted PKCS#8.
     pub fn load_file(path: &Path, passphrase: Option<&str>) -> Result<KeyPair, KeyError> {
         let name = path.display().to_string();
+        if let Err(reason) = check_key_file(path) {
+            return Err(KeyError::Unreadable { path: name, reason });
+        }
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
