@@ -212,3 +212,29 @@ fn an_unfinished_run_is_offered_and_resumes_to_the_uninterrupted_rows() {
     assert!(a.len() > 1000);
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_seed_above_two_to_the_53_is_shown_exactly() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut h = ui_support::harness_of(ParkingApp::new_with_settings(
+        parking_iot::ui::settings::Settings {
+            store_path: Some(dir.path().join("s.db")),
+            tab: Tab::Historical,
+            seed: u64::MAX,
+            ..Default::default()
+        },
+    ));
+    let shows = |h: &Harness<'_, ParkingApp>, text: &str| {
+        h.query_all_by(|n| n.value().as_deref() == Some(text))
+            .next()
+            .is_some()
+    };
+    ui_support::step_for(&mut h, 3);
+    // A number widget (f64) showed 18446744073709551616.
+    assert!(shows(&h, "18446744073709551615"));
+    // A seed set elsewhere (New seed, a run put in the form) shows up in the field.
+    h.state_mut().settings.seed = 9_007_199_254_740_993;
+    ui_support::step_for(&mut h, 3);
+    assert!(shows(&h, "9007199254740993"));
+    assert_eq!(h.state().settings.seed, 9_007_199_254_740_993);
+}

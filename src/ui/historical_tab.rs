@@ -47,6 +47,9 @@ pub struct HistoricalTab {
     pub sink: Option<Result<SnowflakeSink, String>>,
     /// The "Export to files" panel.
     pub export: ExportPanel,
+    /// The seed as typed: a text field, since a number widget works in f64 and would show
+    /// and edit seeds above 2^53 wrongly.
+    seed_text: String,
 }
 
 /// Yesterday in New York.
@@ -100,6 +103,7 @@ impl HistoricalTab {
                     .unwrap_or_else(|| NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default()),
             ),
             end_pick: to_jiff(parse_date(&end_text).unwrap_or_else(yesterday)),
+            seed_text: settings.seed.to_string(),
             start_text,
             end_text,
             job: None,
@@ -509,7 +513,18 @@ impl HistoricalTab {
 
                 let label = ui.label("Seed");
                 ui.horizontal(|ui| {
-                    ui.add(egui::DragValue::new(&mut settings.seed).speed(1.0)).labelled_by(label.id);
+                    let edit = ui.add(egui::TextEdit::singleline(&mut self.seed_text).desired_width(170.0)).labelled_by(label.id);
+                    let typed = self.seed_text.trim().parse::<u64>().ok();
+                    if let Some(v) = typed.filter(|_| edit.changed()) {
+                        settings.seed = v;
+                    }
+                    if !edit.has_focus() && typed != Some(settings.seed) {
+                        // Changed elsewhere (New seed, a run put in the form) or left invalid.
+                        self.seed_text = settings.seed.to_string();
+                    }
+                    if edit.has_focus() && typed.is_none() {
+                        ui.label(RichText::new("a whole number, 0 to 18446744073709551615").color(ui.visuals().error_fg_color));
+                    }
                     if ui.button("New seed").on_hover_text("A random seed; the same seed and settings always give the same rows").clicked() {
                         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
                         settings.seed = crate::engine::rng::mix64(nanos) % 1_000_000_000;
