@@ -114,6 +114,10 @@ impl ParkingApp {
         {
             settings.tab = tab;
         }
+        // SIGTERM, SIGINT or SIGHUP (a logout, `kill`, Ctrl-C in the terminal that started it)
+        // close the window the normal way, so settings and the live state are saved.
+        let ctx = cc.egui_ctx.clone();
+        let _ = ctrlc::set_handler(move || ctx.send_viewport_cmd(egui::ViewportCommand::Close));
         let mut app = Self::with_settings(settings, true);
         let where_ = file
             .map(|p| p.display().to_string())
