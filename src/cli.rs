@@ -61,7 +61,7 @@ pub enum Command {
     /// Run the live simulator without the window (servers, CI), optionally streaming every
     /// event and session change to Snowflake (Snowpipe Streaming), exactly once.
     Live(LiveArgs),
-    /// Snowflake: test the connection, create the objects, print the setup SQL.
+    /// Snowflake: test the connection, create the objects, print the setup SQL, run the local stand-in.
     Snowflake(SnowflakeArgs),
     /// Write the store's tables to CSV or NDJSON files (all runs, or one).
     Export(ExportArgs),
@@ -1166,7 +1166,7 @@ fn standin_command(args: &StandInArgs) -> i32 {
         args.account, args.user
     ));
     say("  parking-iot historical --start-date 2025-01-01 --end-date 2025-01-07 --sink both --create-objects");
-    say("  parking-iot live --speed 3600 --duration 2m --sink both    (streams; the pipes come from the setup above or `parking-iot snowflake setup`)");
+    say("  parking-iot live --speed 3600 --duration 1m --sink both    (streams; the pipes come from the setup above or `parking-iot snowflake setup`)");
     if args.fault_rate > 0.0 {
         say(&format!(
             "About {}% of requests meet a fault (429, 5xx, dropped connections, slow answers, expired tokens, channel resets).",

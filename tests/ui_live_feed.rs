@@ -123,6 +123,11 @@ fn the_feed_switch_streams_and_a_window_closed_mid_stream_resumes_exactly_once()
     h.get_by_label_contains("The Snowflake feed is off:");
     assert!(!h.state().live.feed.on);
     assert_eq!(feed_state(h.state()), None);
+    assert_eq!(
+        h.state().settings.live_feed,
+        Some(false),
+        "saved as off: it must not come back on at the next start"
+    );
     h.state_mut().settings.snowflake.key_path = key.display().to_string();
 
     // Connect and create the tables and pipes from the Snowflake tab.

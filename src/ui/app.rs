@@ -308,6 +308,9 @@ impl ParkingApp {
             Err(e) => {
                 self.live.set_feed(None);
                 self.live.feed.refused = Some(format!("The Snowflake feed is off: {e}"));
+                // Saved as off too: a switch saved on would come back on at the next start
+                // and fill the outbox for a feed that cannot connect.
+                self.settings.live_feed = Some(false);
             }
         }
     }
@@ -328,6 +331,7 @@ impl ParkingApp {
         } else {
             self.live.set_feed(None);
             self.live.feed.refused = Some(format!("The Snowflake feed is off: {why}"));
+            self.settings.live_feed = Some(false);
         }
     }
 

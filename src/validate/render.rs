@@ -130,7 +130,10 @@ fn num(v: Option<f64>, decimals: usize) -> String {
 
 fn realism(o: &mut String, s: &RealismStats) {
     let t = &s.totals;
-    let _ = writeln!(o, "\nRealism (compare with real garages: see the README)");
+    let _ = writeln!(
+        o,
+        "\nRealism (the targets and the real garage data behind them: README, \"The traffic model\")"
+    );
     let _ = writeln!(
         o,
         "  events {} (CAR_IN {}, CAR_OUT {}); sessions {} completed + {} active; \
