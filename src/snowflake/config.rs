@@ -251,7 +251,17 @@ fn pick_connection(
         .get("SNOWFLAKE_DEFAULT_CONNECTION_NAME")
         .filter(|s| !s.trim().is_empty())
         .map(String::as_str);
-    let file_default = doc.get("default_connection_name").and_then(|v| v.as_str());
+    let file_default = match doc.get("default_connection_name") {
+        None => None,
+        Some(toml::Value::String(s)) => Some(s.as_str()),
+        Some(other) => {
+            return Err(SnowflakeError::Settings(format!(
+                "{}: default_connection_name is not text but a TOML {}: write it as a string, e.g. default_connection_name = \"dev\"",
+                path.display(),
+                other.type_str()
+            )))
+        }
+    };
     let (name, required) = match (wanted, env_default, file_default) {
         (Some(n), _, _) => (n.to_string(), true),
         (None, Some(n), _) => (n.to_string(), true),
@@ -285,7 +295,14 @@ fn pick_connection(
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Float(f) => f.to_string(),
-            _ => continue,
+            // Skipping it would report the setting as missing, far from the real mistake.
+            other => {
+                return Err(SnowflakeError::Settings(format!(
+                    "{}: [{name}] {k} is not text but a TOML {}: write it as a string, e.g. {k} = \"...\"",
+                    path.display(),
+                    other.type_str()
+                )))
+            }
         };
         values.insert(k.to_ascii_lowercase(), text);
     }
@@ -900,6 +917,29 @@ role = "ANALYST"
             .to_string();
             assert!(err.contains(phrase), "{k}: {err}");
         }
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_in_connections_toml_are_named() {
+        let mut i = inputs();
+        i.connections_toml = Some((
+            PathBuf::from("c.toml"),
+            "[default]\naccount = [\"a\", \"b\"]\nuser = \"u\"\n".into(),
+        ));
+        let e = resolve(&i).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("c.toml: [default] account is not text but a TOML array"),
+            "{e}"
+        );
+        i.connections_toml = Some((
+            PathBuf::from("c.toml"),
+            "default_connection_name = 5\n[dev]\naccount = \"a\"\n".into(),
+        ));
+        let e = resolve(&i).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("default_connection_name is not text but a TOML integer"),
+            "{e}"
+        );
     }
 
     #[test]
