@@ -1132,14 +1132,7 @@ fn standin_command(args: &StandInArgs) -> i32 {
         standin.inject_randomly(
             seed,
             per_mille,
-            vec![
-                Fault::Status(429),
-                Fault::Status(503),
-                Fault::Status(504),
-                Fault::DropBefore,
-                Fault::DropAfter,
-                Fault::Slow(std::time::Duration::from_secs(2)),
-            ],
+            Fault::ridden_through(std::time::Duration::from_secs(2)),
         );
         standin.inject_streaming_randomly(
             seed ^ 0x5EED,

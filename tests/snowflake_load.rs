@@ -307,18 +307,7 @@ fn a_month_through_faults_arrives_exactly_once() {
     // 401 only from the queue: the client renews its token once per statement, so two 401s
     // in a row are a real failure, which a random draw could produce.
     s.inject([Fault::Status(401)]);
-    s.inject_randomly(
-        7,
-        120,
-        vec![
-            Fault::Status(429),
-            Fault::Status(503),
-            Fault::Status(504),
-            Fault::DropBefore,
-            Fault::DropAfter,
-            Fault::Slow(Duration::from_millis(30)),
-        ],
-    );
+    s.inject_randomly(7, 120, Fault::ridden_through(Duration::from_millis(30)));
     let catalog = support::catalog();
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("month.db");

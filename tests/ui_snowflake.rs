@@ -133,13 +133,7 @@ fn test_connection_shows_the_key_and_create_objects_runs_the_setup() {
     s.inject_randomly(
         23,
         150,
-        vec![
-            Fault::Status(429),
-            Fault::Status(503),
-            Fault::Status(504),
-            Fault::DropBefore,
-            Fault::DropAfter,
-        ],
+        Fault::ridden_through(std::time::Duration::from_millis(30)),
     );
     h.get_by_label("Start").click();
     step_until(&mut h, "the end of the run", |app| {

@@ -45,6 +45,21 @@ pub enum Fault {
     Slow(Duration),
 }
 
+impl Fault {
+    /// The faults Snowflake can answer with that the client rides through (429, 503, 504 and
+    /// dropped connections; no 500, which it rightly does not retry), with `slow` answers.
+    pub fn ridden_through(slow: Duration) -> Vec<Fault> {
+        vec![
+            Fault::Status(429),
+            Fault::Status(503),
+            Fault::Status(504),
+            Fault::DropBefore,
+            Fault::DropAfter,
+            Fault::Slow(slow),
+        ]
+    }
+}
+
 /// How the stand-in is set up.
 #[derive(Clone, Debug)]
 pub struct StandInConfig {
